@@ -1,0 +1,142 @@
+/* The fill kernels, compiled once per SIMD path: each path_*.c file defines
+ * FI_RUN (the exported name) and FI_PHILOX_WORDS and includes this file under its own
+ * target flags.  The transforms are plain C loops that the compiler
+ * vectorizes; with -ffp-contract=off and no fast-math they round exactly as
+ * written, so every path gives the same bits.
+ *
+ * fi_run works in tiles of FI_TILE elements aligned to logical index
+ * multiples of FI_TILE: Philox words of the tile into a stack buffer, the
+ * transform into the output (or a stack buffer for partial tiles, f16 and
+ * bf16).  Nothing is allocated. */
+#include <string.h>
+
+#include "fastinit_core.h"
+#include "normal.h"
+#include "philox.h"
+#include "truncnorm.h"
+#include "uniform.h"
+
+/* float32 -> float16 / bfloat16 bits, round to nearest even.  Values are
+ * finite and in range (the binding checks parameters against the dtype). */
+static inline uint16_t fi_to_bf16(float x)
+{
+    uint32_t u = fi_bits32(x);
+    return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+}
+
+static inline uint16_t fi_to_f16(float x)
+{
+    uint32_t u = fi_bits32(x);
+    uint32_t sign = (u >> 16) & 0x8000u;
+    uint32_t a = u & 0x7FFFFFFFu;
+    /* normal half: rebias the exponent and round the 13 dropped bits */
+    uint32_t nrm = (a - 0x38000000u + 0xFFFu + ((a >> 13) & 1u)) >> 13;
+    /* subnormal half (|x| < 2^-14): adding 0.5 lets the FPU round for us */
+    uint32_t sub = fi_bits32(fi_float32(a) + 0.5f) - 0x3F000000u;
+    uint32_t h = a < 0x38800000u ? sub : nrm;
+    return (uint16_t)(sign | h);
+}
+
+static void fi_store_narrow(fi_dtype dtype, const float *src, void *dst, size_t n)
+{
+    uint16_t *d = (uint16_t *)dst;
+    if (dtype == FI_F16) {
+        for (size_t i = 0; i < n; i++)
+            d[i] = fi_to_f16(src[i]);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            d[i] = fi_to_bf16(src[i]);
+    }
+}
+
+/* Element width of the stored dtype and Philox words per element. */
+static inline size_t fi_elsize(fi_dtype t) { return t == FI_F64 ? 8 : (t == FI_F16 || t == FI_BF16) ? 2 : 4; }
+
+static void fi_tile(const fi_plan *p, const uint32_t *words, void *dst);
+
+/* Words per element of each kernel: 2 for a 53-bit draw, else 1. */
+static inline unsigned fi_words_per_element(fi_kernel_id k)
+{
+    return (k == FI_K_UNIFORM64 || k == FI_K_NORMAL64 || k == FI_K_TRUNC64 ||
+            k == FI_K_TAIL64) ? 2u : 1u;
+}
+
+void FI_RUN(const fi_plan *p, uint64_t first, size_t n, void *out)
+{
+    const unsigned wpe = fi_words_per_element(p->kernel);
+    const unsigned epb = 4 / wpe;               /* elements per Philox block */
+    const size_t es = fi_elsize(p->dtype);
+    uint32_t words[FI_TILE * 2];
+    double tmp[FI_TILE];                        /* room for any element type */
+    char *o = (char *)out;
+    uint64_t tile = first - first % FI_TILE;    /* logical index of the tile */
+    size_t skip = (size_t)(first - tile);
+    while (n > 0) {
+        size_t take = FI_TILE - skip < n ? FI_TILE - skip : n;
+        uint64_t block = tile / epb;
+        FI_PHILOX_WORDS(&p->key, block, FI_TILE / epb, words);
+        if (skip == 0 && take == FI_TILE) {
+            fi_tile(p, words, o);
+        } else {
+            fi_tile(p, words, tmp);
+            memcpy(o, (char *)tmp + skip * es, take * es);
+        }
+        o += take * es;
+        n -= take;
+        tile += FI_TILE;
+        skip = 0;
+    }
+}
+
+static void fi_tile(const fi_plan *p, const uint32_t *words, void *dst)
+{
+    float f[FI_TILE];
+    const int narrow = p->dtype == FI_F16 || p->dtype == FI_BF16;
+    float *f32 = narrow ? f : (float *)dst;
+    switch (p->kernel) {
+    case FI_K_BITS:
+        memcpy(dst, words, FI_TILE * 4);
+        return;
+    case FI_K_UNIFORM32:
+        fi_uniform32(&p->f, words, f32, FI_TILE);
+        break;
+    case FI_K_UNIFORM64:
+        fi_uniform64(&p->d, words, (double *)dst, FI_TILE);
+        return;
+    case FI_K_NORMAL32:
+        fi_normal32(&p->f, words, f32, FI_TILE / 2);
+        break;
+    case FI_K_NORMAL64:
+        fi_normal64(&p->d, words, (double *)dst, FI_TILE / 2);
+        return;
+    case FI_K_TRUNC32:
+        fi_trunc32(&p->f, words, f32, FI_TILE);
+        break;
+    case FI_K_TRUNC32_VIA64:
+        fi_trunc32_via64(&p->d, words, f32, FI_TILE);
+        break;
+    case FI_K_TRUNC64:
+        fi_trunc64(&p->d, words, (double *)dst, FI_TILE);
+        return;
+    case FI_K_TAIL32:
+        for (size_t i = 0; i < FI_TILE; i++) {
+            double u = ((double)(int32_t)(words[i] >> 8) + 0.5) * 0x1p-24;
+            float x = (float)(p->d.mean + p->d.std * fi_tail_sample(&p->d, u));
+            x = x < p->f.lo ? p->f.lo : x;
+            f32[i] = x > p->f.hi ? p->f.hi : x;
+        }
+        break;
+    case FI_K_TAIL64:
+        for (size_t i = 0; i < FI_TILE; i++) {
+            double u = (fi_u53(words[2 * i], words[2 * i + 1]) + 0x1p-54);
+            double x = p->d.mean + p->d.std * fi_tail_sample(&p->d, u);
+            x = x < p->d.lo ? p->d.lo : x;
+            ((double *)dst)[i] = x > p->d.hi ? p->d.hi : x;
+        }
+        return;
+    default:
+        return;
+    }
+    if (narrow)
+        fi_store_narrow(p->dtype, f, dst, FI_TILE);
+}

@@ -1,0 +1,61 @@
+/* Normal transform: Box-Muller on pairs.  Elements 2k and 2k+1 share one
+ * pair (u1, u2) and are r cos(2 pi u2) and r sin(2 pi u2), r = sqrt(-2 ln u1).
+ * float32: u1 from word 2k, ((w >> 8) + 1) 2^-24 in (0, 1] (so ln u1 is
+ * finite: |z| <= 5.77), u2 from word 2k+1, (w >> 8) 2^-24.
+ * float64: u1 from words 4k, 4k+1 (53 bits, plus one ulp: in (0, 1], |z| <=
+ * 8.58), u2 from words 4k+2, 4k+3.
+ *
+ * 2 pi u2 is reduced exactly: j = round(4 u2) picks the quadrant and
+ * t = u2 - j/4 in [-1/8, 1/8] is exact, so only |y| = |2 pi t| <= pi/4 reaches
+ * the polynomials. */
+#ifndef FASTINIT_NORMAL_H
+#define FASTINIT_NORMAL_H
+
+#include "fastinit_core.h"
+#include "polymath.h"
+#include "uniform.h"
+
+#define FI_TWO_PI 6.28318530717958647692
+
+static inline void fi_normal32(const fi_consts32 *c, const uint32_t *restrict w,
+                               float *restrict out, size_t npairs)
+{
+    const float mean = c->mean, std = c->std;
+    for (size_t k = 0; k < npairs; k++) {
+        uint32_t a = w[2 * k], b = w[2 * k + 1];
+        float u1 = (float)(int32_t)((a >> 8) + 1) * 0x1p-24f;
+        float r = sqrtf(-2.0f * fi_logf(u1));
+        int32_t b24 = (int32_t)(b >> 8);
+        int32_t j = (b24 + (1 << 21)) >> 22;               /* 0..4 */
+        float y = (float)(b24 - (j << 22)) * 0x1p-24f * (float)FI_TWO_PI;
+        float s = fi_sin_kernelf(y), co = fi_cos_kernelf(y);
+        int32_t q = j & 3;
+        float cs = (q & 1) ? s : co, sn = (q & 1) ? co : s;  /* rotate by q pi/2 */
+        cs = ((q + 1) & 2) ? -cs : cs;               /* q = 1, 2 */
+        sn = (q & 2) ? -sn : sn;                     /* q = 2, 3 */
+        out[2 * k] = mean + std * (r * cs);
+        out[2 * k + 1] = mean + std * (r * sn);
+    }
+}
+
+static inline void fi_normal64(const fi_consts64 *c, const uint32_t *restrict w,
+                               double *restrict out, size_t npairs)
+{
+    const double mean = c->mean, std = c->std;
+    for (size_t k = 0; k < npairs; k++) {
+        double u1 = fi_u53(w[4 * k], w[4 * k + 1]) + 0x1p-53;
+        double u2 = fi_u53(w[4 * k + 2], w[4 * k + 3]);
+        double r = sqrt(-2.0 * fi_log(u1));
+        double j = (double)(int32_t)(u2 * 4.0 + 0.5);     /* 0..4 */
+        double y = (u2 - j * 0.25) * FI_TWO_PI;
+        double s = fi_sin_kernel(y), co = fi_cos_kernel(y);
+        int32_t q = (int32_t)j & 3;
+        double cs = (q & 1) ? s : co, sn = (q & 1) ? co : s;
+        cs = ((q + 1) & 2) ? -cs : cs;               /* q = 1, 2 */
+        sn = (q & 2) ? -sn : sn;                     /* q = 2, 3 */
+        out[2 * k] = mean + std * (r * cs);
+        out[2 * k + 1] = mean + std * (r * sn);
+    }
+}
+
+#endif

@@ -1,0 +1,9 @@
+/* x86-64 with AVX2 and FMA: built with -mavx2 -mfma (setup.py).  FMA
+ * contraction stays off, so results equal the baseline path bit for bit. */
+#include "fastinit_core.h"
+#if defined(__AVX2__)
+#define FI_RUN fi_run_avx2
+#define FI_PHILOX_WORDS fi_philox_words_avx2
+void fi_run_avx2(const fi_plan *p, uint64_t first, size_t n, void *out);
+#include "kernels.h"
+#endif

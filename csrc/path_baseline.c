@@ -1,0 +1,7 @@
+/* The portable path: plain C for any CPU (SSE2 on x86-64, NEON on aarch64,
+ * whatever the compiler vectorizes to elsewhere). */
+#include "fastinit_core.h"
+#define FI_RUN fi_run_baseline
+#define FI_PHILOX_WORDS fi_philox_words_scalar
+void fi_run_baseline(const fi_plan *p, uint64_t first, size_t n, void *out);
+#include "kernels.h"

@@ -1,0 +1,141 @@
+/* Philox4x32-10 (Salmon et al., SC'11; the Random123 reference), the only
+ * source of randomness in fastinit.
+ *
+ * Stream layout (see README "Stream format"): the key is the 64-bit seed
+ * (low word first) and the counter of block b is (lo(b), hi(b), lo(stream),
+ * hi(stream)).  Word w of the stream is lane w % 4 of block w / 4.
+ *
+ * fi_philox_words() writes the words of consecutive blocks in stream order.
+ * It has a scalar definition and, where the translation unit is compiled for
+ * it, an AVX2 one; both are integer-exact, so every path yields the same
+ * words. */
+#ifndef FASTINIT_PHILOX_H
+#define FASTINIT_PHILOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FI_PHILOX_M0 0xD2511F53u
+#define FI_PHILOX_M1 0xCD9E8D57u
+#define FI_PHILOX_W0 0x9E3779B9u
+#define FI_PHILOX_W1 0xBB67AE85u
+#define FI_PHILOX_ROUNDS 10
+
+typedef struct {
+    uint32_t k0, k1;  /* key: seed, low word first */
+    uint32_t s0, s1;  /* counter words 2 and 3: the stream, low word first */
+} fi_philox_key;
+
+static inline fi_philox_key fi_philox_make_key(uint64_t seed, uint64_t stream)
+{
+    fi_philox_key k = {(uint32_t)seed, (uint32_t)(seed >> 32),
+                       (uint32_t)stream, (uint32_t)(stream >> 32)};
+    return k;
+}
+
+/* One Philox4x32-10 block: ctr[4] and key[2] in, out[4] out. */
+static inline void fi_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2],
+                                    uint32_t out[4])
+{
+    uint32_t c0 = ctr[0], c1 = ctr[1], c2 = ctr[2], c3 = ctr[3];
+    uint32_t k0 = key[0], k1 = key[1];
+    for (int r = 0; r < FI_PHILOX_ROUNDS; r++) {
+        uint64_t p0 = (uint64_t)FI_PHILOX_M0 * c0;
+        uint64_t p1 = (uint64_t)FI_PHILOX_M1 * c2;
+        uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0;
+        uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
+        c1 = (uint32_t)p1;
+        c3 = (uint32_t)p0;
+        c0 = n0;
+        c2 = n2;
+        k0 += FI_PHILOX_W0;
+        k1 += FI_PHILOX_W1;
+    }
+    out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+}
+
+static inline void fi_philox_words_scalar(const fi_philox_key *k, uint64_t block,
+                                          size_t nblocks, uint32_t *words)
+{
+    const uint32_t key[2] = {k->k0, k->k1};
+    for (size_t j = 0; j < nblocks; j++) {
+        uint64_t b = block + j;
+        const uint32_t ctr[4] = {(uint32_t)b, (uint32_t)(b >> 32), k->s0, k->s1};
+        fi_philox4x32_10(ctr, key, words + 4 * j);
+    }
+}
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+
+/* 32x32->64 multiply of 8 lanes, split into high and low words. */
+static inline void fi_mulhilo_avx2(__m256i a, __m256i m, __m256i *hi, __m256i *lo)
+{
+    __m256i even = _mm256_mul_epu32(a, m);
+    __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), m);
+    *lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+    *hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+}
+
+/* 4 groups of 8 blocks side by side hide the multiplier latency. */
+#define FI_AVX2_GROUPS 4
+#define FI_AVX2_BLOCKS (8 * FI_AVX2_GROUPS)
+
+static inline void fi_philox_words_avx2(const fi_philox_key *k, uint64_t block,
+                                        size_t nblocks, uint32_t *words)
+{
+    const __m256i m0 = _mm256_set1_epi32((int)FI_PHILOX_M0);
+    const __m256i m1 = _mm256_set1_epi32((int)FI_PHILOX_M1);
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    size_t j = 0;
+    /* Vector groups only while the low counter word cannot wrap inside one. */
+    while (nblocks - j >= FI_AVX2_BLOCKS &&
+           (uint32_t)(block + j) <= UINT32_MAX - FI_AVX2_BLOCKS) {
+        uint64_t b = block + j;
+        __m256i x0[FI_AVX2_GROUPS], x1[FI_AVX2_GROUPS], x2[FI_AVX2_GROUPS],
+            x3[FI_AVX2_GROUPS];
+        for (int g = 0; g < FI_AVX2_GROUPS; g++) {
+            x0[g] = _mm256_add_epi32(_mm256_set1_epi32((int)((uint32_t)b + 8u * g)), lane);
+            x1[g] = _mm256_set1_epi32((int)(uint32_t)(b >> 32));
+            x2[g] = _mm256_set1_epi32((int)k->s0);
+            x3[g] = _mm256_set1_epi32((int)k->s1);
+        }
+        uint32_t k0 = k->k0, k1 = k->k1;
+        for (int r = 0; r < FI_PHILOX_ROUNDS; r++) {
+            const __m256i kk0 = _mm256_set1_epi32((int)k0);
+            const __m256i kk1 = _mm256_set1_epi32((int)k1);
+            for (int g = 0; g < FI_AVX2_GROUPS; g++) {
+                __m256i h0, l0, h1, l1;
+                fi_mulhilo_avx2(x0[g], m0, &h0, &l0);
+                fi_mulhilo_avx2(x2[g], m1, &h1, &l1);
+                x0[g] = _mm256_xor_si256(_mm256_xor_si256(h1, x1[g]), kk0);
+                x2[g] = _mm256_xor_si256(_mm256_xor_si256(h0, x3[g]), kk1);
+                x1[g] = l1;
+                x3[g] = l0;
+            }
+            k0 += FI_PHILOX_W0;
+            k1 += FI_PHILOX_W1;
+        }
+        /* Transpose lanes (block-major) into stream order: 4x8 -> 8x4. */
+        for (int g = 0; g < FI_AVX2_GROUPS; g++) {
+            __m256i t0 = _mm256_unpacklo_epi32(x0[g], x1[g]); /* b0 w0 w1, b1 w0 w1 | b4.., b5.. */
+            __m256i t1 = _mm256_unpackhi_epi32(x0[g], x1[g]); /* b2, b3 | b6, b7 */
+            __m256i t2 = _mm256_unpacklo_epi32(x2[g], x3[g]);
+            __m256i t3 = _mm256_unpackhi_epi32(x2[g], x3[g]);
+            __m256i b04 = _mm256_unpacklo_epi64(t0, t2);      /* block 0 | block 4 */
+            __m256i b15 = _mm256_unpackhi_epi64(t0, t2);      /* block 1 | block 5 */
+            __m256i b26 = _mm256_unpacklo_epi64(t1, t3);
+            __m256i b37 = _mm256_unpackhi_epi64(t1, t3);
+            __m256i *o = (__m256i *)(words + 4 * (j + 8 * (size_t)g));
+            _mm256_storeu_si256(o + 0, _mm256_permute2x128_si256(b04, b15, 0x20));
+            _mm256_storeu_si256(o + 1, _mm256_permute2x128_si256(b26, b37, 0x20));
+            _mm256_storeu_si256(o + 2, _mm256_permute2x128_si256(b04, b15, 0x31));
+            _mm256_storeu_si256(o + 3, _mm256_permute2x128_si256(b26, b37, 0x31));
+        }
+        j += FI_AVX2_BLOCKS;
+    }
+    fi_philox_words_scalar(k, block + j, nblocks - j, words + 4 * j);
+}
+#endif /* __AVX2__ */
+
+#endif /* FASTINIT_PHILOX_H */

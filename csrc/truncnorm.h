@@ -1,0 +1,221 @@
+/* Truncated normal transform: inverse CDF.  For x ~ N(0,1) restricted to
+ * [a, b], p = Phi(a) + u (Phi(b) - Phi(a)) and x = Phi^-1(p).
+ *
+ * Accuracy in the tails comes from never forming p near 1: the plan mirrors
+ * the interval so that a + b <= 0 (then most of it lies in the lower half),
+ * and keeps both p and 1 - p as sums of small exact terms:
+ *     p     = c0 + k dw,          c0 = Phi(a) + dw/2
+ *     1 - p = c1 + (K - 1 - k) dw, c1 = Q(b) + dw/2   (Q(t) = Phi(-t))
+ * with k the integer draw (K = 2^24 for float, 2^53 for double), dw =
+ * (Phi(b) - Phi(a)) / K, so u = (k + 1/2) / K is never 0 or 1.  The branch
+ * whose probability is below 1/2 goes through Phi^-1, which is evaluated
+ * with AS 241 (Wichura 1988): PPND7 in float, PPND16 in double.
+ *
+ * float32 element i takes word i (k = w >> 8); float64 element i takes words
+ * 2i, 2i+1 (k as in uniform.h).  Results are clamped to the bounds rounded
+ * inwards, which moves only values already within an ulp of a bound. */
+#ifndef FASTINIT_TRUNCNORM_H
+#define FASTINIT_TRUNCNORM_H
+
+#include <math.h>
+
+#include "fastinit_core.h"
+#include "polymath.h"
+#include "uniform.h"
+
+/* Phi^-1(p) for p in (0, ~0.5]: PPND7, to ~1e-7 relative. */
+static inline float fi_ndtri_lowf(float p)
+{
+    float q = p - 0.5f;
+    float rc = 0.180625f - q * q;
+    float nc = q * (((59.109374720f * rc + 159.29113202f) * rc + 50.434271938f) * rc + 3.3871327179f);
+    float dc = ((67.187563600f * rc + 78.757757664f) * rc + 17.895169469f) * rc + 1.0f;
+    float r = sqrtf(-fi_logf(p));
+    int32_t far = r > 5.0f;
+    float t = far ? r - 5.0f : r - 1.6f;
+    float e0 = far ? 6.6579051150f : 1.4234372777f;
+    float e1 = far ? 3.0812263860f : 2.7568153900f;
+    float e2 = far ? 0.42868294337f : 1.3067284816f;
+    float e3 = far ? 0.017337203997f : 0.17023821103f;
+    float f1 = far ? 0.24197894225f : 0.73700164250f;
+    float f2 = far ? 0.012258202635f : 0.12021132975f;
+    float nt = -(((e3 * t + e2) * t + e1) * t + e0);
+    float dt = (f2 * t + f1) * t + 1.0f;
+    int32_t central = q >= -0.425f;
+    return (central ? nc : nt) / (central ? dc : dt);
+}
+
+/* Phi^-1(p) for p in (0, ~0.5]: PPND16, to ~1e-16 relative. */
+static inline double fi_ndtri_low(double p)
+{
+    double q = p - 0.5;
+    double rc = 0.180625 - q * q;
+    double nc = q * (((((((2.5090809287301226727e+03 * rc + 3.3430575583588128105e+04) * rc
+              + 6.7265770927008700853e+04) * rc + 4.5921953931549871457e+04) * rc
+              + 1.3731693765509461125e+04) * rc + 1.9715909503065514427e+03) * rc
+              + 1.3314166789178437745e+02) * rc + 3.3871328727963666080e+00);
+    double dc = ((((((5.2264952788528545610e+03 * rc + 2.8729085735721942674e+04) * rc
+              + 3.9307895800092710610e+04) * rc + 2.1213794301586595867e+04) * rc
+              + 5.3941960214247511077e+03) * rc + 6.8718700749205790830e+02) * rc
+              + 4.2313330701600911252e+01) * rc + 1.0;
+    double r = sqrt(-fi_log(p));
+    int64_t far = r > 5.0;
+    double t = far ? r - 5.0 : r - 1.6;
+    double e[8], f[8];
+    static const double cn[8] = {1.42343711074968357734e+00, 4.63033784615654529590e+00,
+        5.76949722146069140550e+00, 3.64784832476320460504e+00, 1.27045825245236838258e+00,
+        2.41780725177450611770e-01, 2.27238449892691845833e-02, 7.74545014278341407640e-04};
+    static const double cd[8] = {1.0, 2.05319162663775882187e+00, 1.67638483018380384940e+00,
+        6.89767334985100004550e-01, 1.48103976427480074590e-01, 1.51986665636164571966e-02,
+        5.47593808499534494600e-04, 1.05075007164441684324e-09};
+    static const double fn[8] = {6.65790464350110377720e+00, 5.46378491116411436990e+00,
+        1.78482653991729133580e+00, 2.96560571828504891230e-01, 2.65321895265761230930e-02,
+        1.24266094738807843860e-03, 2.71155556874348757815e-05, 2.01033439929228813265e-07};
+    static const double fd[8] = {1.0, 5.99832206555887937690e-01, 1.36929880922735805310e-01,
+        1.48753612908506148525e-02, 7.86869131145613259100e-04, 1.84631831751005468180e-05,
+        1.42151175831644588870e-07, 2.04426310338993978564e-15};
+    for (int i = 0; i < 8; i++) {
+        e[i] = far ? fn[i] : cn[i];
+        f[i] = far ? fd[i] : cd[i];
+    }
+    double nt = -(((((((e[7] * t + e[6]) * t + e[5]) * t + e[4]) * t + e[3]) * t + e[2]) * t
+                 + e[1]) * t + e[0]);
+    double dt = ((((((f[7] * t + f[6]) * t + f[5]) * t + f[4]) * t + f[3]) * t + f[2]) * t
+                 + f[1]) * t + f[0];
+    int64_t central = q >= -0.425;
+    return (central ? nc : nt) / (central ? dc : dt);
+}
+
+static inline void fi_trunc32(const fi_consts32 *c, const uint32_t *restrict w,
+                              float *restrict out, size_t n)
+{
+    const float c0 = c->c0, c1 = c->c1, dw = c->dw, mean = c->mean, std = c->std,
+                lo = c->lo, hi = c->hi;
+    for (size_t i = 0; i < n; i++) {
+        float plo = c0 + (float)(int32_t)(w[i] >> 8) * dw;
+        float phi = c1 + (float)(int32_t)(~w[i] >> 8) * dw;
+        int32_t lower = plo <= 0.5f;
+        float z = fi_ndtri_lowf(lower ? plo : phi);
+        float x = mean + std * (lower ? z : -z);
+        x = x < lo ? lo : x;
+        out[i] = x > hi ? hi : x;
+    }
+}
+
+/* The same draw (24 bits, word i) for a float32 output, computed in double
+ * where float would lose the interval. */
+static inline void fi_trunc32_via64(const fi_consts64 *c, const uint32_t *restrict w,
+                                    float *restrict out, size_t n)
+{
+    const double c0 = c->c0, c1 = c->c1, dw = c->dw, mean = c->mean, std = c->std;
+    const float lo = (float)c->lo, hi = (float)c->hi;
+    for (size_t i = 0; i < n; i++) {
+        double plo = c0 + (double)(int32_t)(w[i] >> 8) * dw;
+        double phi = c1 + (double)(int32_t)(~w[i] >> 8) * dw;
+        int64_t lower = plo <= 0.5;
+        double z = fi_ndtri_low(lower ? plo : phi);
+        float x = (float)(mean + std * (lower ? z : -z));
+        x = x < lo ? lo : x;
+        out[i] = x > hi ? hi : x;
+    }
+}
+
+static inline void fi_trunc64(const fi_consts64 *c, const uint32_t *restrict w,
+                              double *restrict out, size_t n)
+{
+    const double c0 = c->c0, c1 = c->c1, dw = c->dw, mean = c->mean, std = c->std,
+                 lo = c->lo, hi = c->hi;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t a = w[2 * i], b = w[2 * i + 1];
+        double k = (double)(int32_t)(a >> 5) * 67108864.0 + (double)(int32_t)(b >> 6);
+        double kc = (double)(int32_t)(~a >> 5) * 67108864.0 + (double)(int32_t)(~b >> 6);
+        double plo = c0 + k * dw;
+        double phi = c1 + kc * dw;
+        int64_t lower = plo <= 0.5;
+        double z = fi_ndtri_low(lower ? plo : phi);
+        double x = mean + std * (lower ? z : -z);
+        x = x < lo ? lo : x;
+        out[i] = x > hi ? hi : x;
+    }
+}
+
+/* ---- Setup and the far tail, in double, scalar ---------------------------- */
+
+/* e^x for x in [-708, 709], from the same operations on every platform. */
+static inline double fi_exp(double x)
+{
+    double k = floor(x * 1.44269504088896340736 + 0.5);
+    double r = (x - k * FI_LN2_HI) - k * FI_LN2_LO;   /* |r| <= 0.35 */
+    double p = 1.0;
+    for (int i = 17; i >= 1; i--)
+        p = 1.0 + p * r / i;
+    return ldexp(p, (int)k);
+}
+
+/* M(t) = t Q(t) / phi(t) for t >= 3 by the continued fraction
+ * Q(t) = phi(t) / (t + 1/(t + 2/(t + 3/(t + ...)))), evaluated backwards. */
+static inline double fi_mills_t(double t)
+{
+    double f = t;
+    for (int i = 400; i >= 1; i--)
+        f = t + i / f;
+    return t / f;
+}
+
+#define FI_LOG_SQRT_2PI 0.91893853320467274178
+
+/* ln Q(t), any t >= 0 (for t < 3 through the series below). */
+static inline double fi_log_upper_tail(double t);
+
+/* Q(t) = Phi(-t) for t >= 0 (t may be +inf), to ~1e-15 relative. */
+static inline double fi_upper_tail(double t)
+{
+    if (t == INFINITY)
+        return 0.0;
+    double phi = fi_exp(-0.5 * t * t - FI_LOG_SQRT_2PI);
+    if (t >= 3.0)
+        return phi * fi_mills_t(t) / t;
+    /* Phi(t) - 1/2 = phi(t) (t + t^3/3 + t^5/(3*5) + ...), all terms positive */
+    double term = t, sum = t;
+    for (int n = 1; n < 200 && term > 1e-17 * sum; n++) {
+        term *= t * t / (2 * n + 1);
+        sum += term;
+    }
+    return 0.5 - phi * sum;
+}
+
+static inline double fi_log_upper_tail(double t)
+{
+    if (t == INFINITY)
+        return -INFINITY;
+    if (t < 3.0)
+        return fi_log(fi_upper_tail(t));
+    return -0.5 * t * t - FI_LOG_SQRT_2PI - fi_log(t) + fi_log(fi_mills_t(t));
+}
+
+/* ln(1 + x) for x in (-1, 0]: series of 2 atanh(x / (2 + x)) near 0. */
+static inline double fi_log1m(double y) /* ln(1 - y), y in [0, 1) */
+{
+    if (y > 0.5)
+        return fi_log(1.0 - y);
+    double s = -y / (2.0 - y), z = s * s, sum = 0.0;
+    for (int i = 39; i >= 0; i--)
+        sum = 1.0 / (2 * i + 1) + z * sum;
+    return 2.0 * s * sum;
+}
+
+/* x in [alpha, beta] (alpha large) with P(X > x | X > alpha) = 1 - u D, by
+ * Newton on ln Q(x) - ln Q(alpha) = ln(1 - u D), whose derivative is
+ * -x / M(x).  Converges from the leading-order start in a few steps. */
+static inline double fi_tail_sample(const fi_consts64 *c, double u)
+{
+    double target = fi_log1m(u * c->d);
+    double x = sqrt(c->alpha * c->alpha - 2.0 * target);
+    for (int it = 0; it < 6; it++) {
+        double g = fi_log_upper_tail(x) - c->logq_alpha - target;
+        x = x + g * fi_mills_t(x) / x;
+    }
+    return x;
+}
+
+#endif

@@ -1,0 +1,432 @@
+# cython: language_level=3
+"""The binding: every argument check, then one call into the C core with the
+GIL released.  Nothing is written to ``out`` until every check has passed."""
+import hashlib
+import math
+import numbers
+import os
+import secrets
+
+import numpy as np
+
+cimport numpy as cnp
+from libc.stdint cimport int64_t, uint32_t, uint64_t
+
+from fastinit_core cimport *
+
+cnp.import_array()
+
+_U64 = 1 << 64
+_MAX_NDIM = 64
+
+try:  # bfloat16 is optional: the ml_dtypes NumPy dtype
+    from ml_dtypes import bfloat16 as _bfloat16
+    BFLOAT16 = np.dtype(_bfloat16)
+except ImportError:  # pragma: no cover - exercised when ml_dtypes is absent
+    _bfloat16 = None
+    BFLOAT16 = None
+
+FLOAT_DTYPES = tuple(d for d in (np.dtype(np.float32), np.dtype(np.float64),
+                                 np.dtype(np.float16), BFLOAT16) if d is not None)
+
+
+# ---- the SIMD path and thread count ------------------------------------------
+
+_PATH_IDS = {fi_path_name(<fi_path_id>i).decode(): i for i in range(FI_NPATHS)}
+
+
+def supported_paths():
+    """The SIMD paths this build and this CPU can run, best last."""
+    return [name for name, i in _PATH_IDS.items() if fi_path_supported(<fi_path_id>i)]
+
+
+def _select_path():
+    forced = os.environ.get("FASTINIT_CPU", "").strip().lower()
+    if not forced:
+        return int(fi_best_path())
+    if forced not in _PATH_IDS:
+        raise ValueError(f"FASTINIT_CPU={forced!r} is not a path; "
+                         f"choose one of {sorted(_PATH_IDS)}")
+    if not fi_path_supported(<fi_path_id>_PATH_IDS[forced]):
+        raise ValueError(f"FASTINIT_CPU={forced!r}: this CPU or build cannot run it; "
+                         f"supported here: {supported_paths()}")
+    return _PATH_IDS[forced]
+
+
+cdef int _PATH = _select_path()
+PATH = fi_path_name(<fi_path_id>_PATH).decode()
+BUILD_FLAGS = fi_build_flags().decode()
+
+
+def _default_threads():
+    env = os.environ.get("FASTINIT_NUM_THREADS", "").strip()
+    if env:
+        try:
+            n = int(env)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise ValueError(f"FASTINIT_NUM_THREADS={env!r} must be a positive integer")
+        return n
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+DEFAULT_THREADS = _default_threads()
+
+
+# ---- argument checks ----------------------------------------------------------
+
+def _is_int(x):
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def check_seed(seed):
+    """The seed as an int in [0, 2**64); None draws one from the OS."""
+    if seed is None:
+        return secrets.randbits(64)
+    if not _is_int(seed):
+        raise TypeError(f"seed must be an int in [0, 2**64) or None, got {seed!r} "
+                        f"of type {type(seed).__name__}")
+    seed = int(seed)
+    if not 0 <= seed < _U64:
+        raise ValueError(f"seed={seed} is outside [0, 2**64)")
+    return seed
+
+
+def stream_id(stream):
+    """A stream as its 64-bit number: ints in [0, 2**64) stand for themselves;
+    a str is the first 8 bytes, little-endian, of the SHA-256 of its UTF-8
+    encoding (stable across machines and releases)."""
+    if isinstance(stream, str):
+        return int.from_bytes(hashlib.sha256(stream.encode("utf-8")).digest()[:8], "little")
+    if not _is_int(stream):
+        raise TypeError(f"stream must be an int in [0, 2**64) or a str, got {stream!r} "
+                        f"of type {type(stream).__name__}")
+    stream = int(stream)
+    if not 0 <= stream < _U64:
+        raise ValueError(f"stream={stream} is outside [0, 2**64)")
+    return stream
+
+
+def _check_offset(offset, size):
+    if not _is_int(offset):
+        raise TypeError(f"offset must be a non-negative int, got {offset!r}")
+    offset = int(offset)
+    if offset < 0:
+        raise ValueError(f"offset={offset} is negative")
+    if offset + size > _U64:
+        raise ValueError(f"offset={offset} plus the array size {size} exceeds 2**64, "
+                         f"the end of the stream")
+    return offset
+
+
+def _check_threads(threads):
+    if threads is None:
+        return DEFAULT_THREADS
+    if not _is_int(threads) or threads < 1:
+        raise ValueError(f"threads={threads!r} must be a positive int or None")
+    return int(threads)
+
+
+def _real(name, value, allow_inf=False):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} "
+                        f"of type {type(value).__name__}")
+    value = float(value)
+    if math.isnan(value) or (math.isinf(value) and not allow_inf):
+        raise ValueError(f"{name}={value} must be finite")
+    return value
+
+
+def _shape_tuple(shape):
+    if _is_int(shape):
+        shape = (shape,)
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise TypeError(f"shape must be an int or a tuple of ints, got {shape!r}") from None
+    if not all(_is_int(d) for d in dims):
+        raise TypeError(f"shape must be an int or a tuple of ints, got {shape!r}")
+    if any(d < 0 for d in dims):
+        raise ValueError(f"shape={dims} has a negative dimension")
+    return tuple(int(d) for d in dims)
+
+
+def _resolve_dtype(dtype):
+    if isinstance(dtype, str) and dtype == "bfloat16":
+        if BFLOAT16 is None:
+            raise TypeError("dtype='bfloat16' needs the ml_dtypes package "
+                            "(pip install 'fastinit[bfloat16]')")
+        return BFLOAT16
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype={dtype!r} is not a NumPy dtype") from None
+
+
+def _describe(dtypes):
+    return ", ".join(str(d) for d in dtypes)
+
+
+def prepare_out(out, shape=None, dtype=None, allowed=FLOAT_DTYPES):
+    """The ndarray a fill writes to: ``out`` itself (or an ndarray view of a
+    buffer-protocol object), or a new array of ``shape`` and ``dtype``.
+    Raises before anything is written or allocated if they do not fit."""
+    if out is None:
+        if shape is None:
+            raise TypeError("give either out= (an array to fill) or shape= (to allocate one)")
+        dims = _shape_tuple(shape)
+        dt = _resolve_dtype(allowed[0] if dtype is None else dtype)
+        if dt not in allowed:
+            raise TypeError(f"dtype={dt} is not supported here; use one of {_describe(allowed)}")
+        return np.empty(dims, dtype=dt)
+    if isinstance(out, np.ndarray):
+        arr = out
+    else:
+        try:
+            arr = np.asarray(memoryview(out))
+        except TypeError:
+            raise TypeError(f"out must be a NumPy array or support the buffer protocol, "
+                            f"got {type(out).__name__}") from None
+        except (ValueError, NotImplementedError) as e:
+            raise TypeError(f"out: its buffer cannot be used ({e})") from None
+    if arr.dtype not in allowed:
+        raise TypeError(f"out has dtype {arr.dtype}; fills need one of {_describe(allowed)}")
+    if not arr.dtype.isnative:
+        raise ValueError(f"out has non-native byte order ({arr.dtype.str}); "
+                         f"use a native-endian array")
+    if dtype is not None and _resolve_dtype(dtype) != arr.dtype:
+        raise ValueError(f"dtype={dtype!r} disagrees with out.dtype={arr.dtype}")
+    if shape is not None and _shape_tuple(shape) != arr.shape:
+        raise ValueError(f"shape={_shape_tuple(shape)} disagrees with out.shape={arr.shape}")
+    if not arr.flags.writeable:
+        raise ValueError("out is read-only")
+    if arr.ndim > _MAX_NDIM:
+        raise ValueError(f"out has {arr.ndim} dimensions; at most {_MAX_NDIM} are supported")
+    if arr.size > 1 and any(s == 0 and n > 1 for s, n in zip(arr.strides, arr.shape)):
+        raise ValueError("out has a zero stride (a broadcast view): its elements overlap")
+    return arr
+
+
+# ---- dtype arithmetic for bounds ----------------------------------------------
+
+cdef dict _DTYPE_IDS = {np.dtype(np.float32): FI_F32, np.dtype(np.float64): FI_F64,
+                        np.dtype(np.float16): FI_F16, np.dtype(np.uint32): FI_U32}
+if BFLOAT16 is not None:
+    _DTYPE_IDS[BFLOAT16] = FI_BF16
+
+
+def _to(dt, x):
+    """x rounded to dtype dt (to nearest even), as a Python float."""
+    return float(np.asarray(x, dtype=np.float64).astype(dt))
+
+
+def _step(dt, x, up):
+    """The neighbour of the dtype value x, upwards or downwards."""
+    if BFLOAT16 is not None and dt == BFLOAT16:
+        if x == 0:
+            bits = 0x0001 if up else 0x8001
+        else:
+            bits = int(np.array(x, dtype=dt).view(np.uint16))
+            bits += 1 if up == (x > 0) else -1
+        return float(np.array(bits, np.uint16).view(dt))
+    return float(np.nextafter(np.asarray(x, dt), np.asarray(math.inf if up else -math.inf, dt)))
+
+
+def _finfo_max(dt):
+    if BFLOAT16 is not None and dt == BFLOAT16:
+        return 3.3895313892515355e38
+    return float(np.finfo(dt).max)
+
+
+def _narrow(dt):
+    return dt.itemsize == 2
+
+
+def _f32_threshold(dt, v, up):
+    """For the narrow types, which are sampled in float32 and rounded once:
+    the float32 threshold t such that rounding keeps values <= v when clamped
+    to t (up=False), or >= v (up=True).  Identity for float32/float64."""
+    if not _narrow(dt) or math.isinf(v):
+        return v
+    nb = _step(dt, v, up)
+    mid = np.float32((v + nb) / 2)       # exact: narrow values have <= 11 bits
+    if _to(dt, mid) == v:
+        return float(mid)
+    return float(np.nextafter(mid, np.float32(v)))
+
+
+def _inward(dt, x, up):
+    """The dtype value nearest x on the inside of a bound: the smallest
+    value >= x (up=True) or the largest <= x."""
+    if math.isinf(x):
+        return x
+    r = _to(dt, x)
+    if (up and r < x) or (not up and r > x):
+        r = _step(dt, r, up)
+    return r
+
+
+# ---- the fill ------------------------------------------------------------------
+
+cdef object _fill(object arr, fi_dist dist, double *params, object seed, object stream,
+                  object offset, object threads):
+    cdef cnp.ndarray a = arr
+    cdef fi_plan plan
+    cdef int64_t shape[64]
+    cdef int64_t strides[64]
+    cdef int nd = cnp.PyArray_NDIM(a)
+    cdef int i
+    cdef uint64_t s = check_seed(seed)
+    cdef uint64_t st = stream_id(stream)
+    cdef uint64_t off = _check_offset(offset, a.size)
+    cdef int nthreads = _check_threads(threads)
+    cdef fi_dtype dt = _DTYPE_IDS[a.dtype]
+    cdef char *data = <char *>cnp.PyArray_DATA(a)
+    cdef int rc
+    for i in range(nd):
+        shape[i] = cnp.PyArray_DIMS(a)[i]
+        strides[i] = cnp.PyArray_STRIDES(a)[i]
+    if a.size == 0:
+        return
+    fi_plan_init(&plan, dist, dt, s, st, params)
+    with nogil:
+        rc = fi_fill(&plan, <fi_path_id>_PATH, data, nd, shape, strides, off, nthreads)
+
+
+def random_bits(out=None, *, shape=None, seed=None, stream=0, offset=0, threads=None):
+    """Fill a uint32 array with the raw Philox4x32-10 words: word w of the
+    stream is lane w % 4 of block w // 4 (see README, "Stream format")."""
+    arr = prepare_out(out, shape, None if out is not None else np.uint32,
+                      allowed=(np.dtype(np.uint32),))
+    cdef double params[1]
+    _fill(arr, FI_BITS, params, seed, stream, offset, threads)
+    return out if out is not None else arr
+
+
+def uniform(out=None, low=-0.05, high=0.05, *, shape=None, dtype=None, seed=None,
+            stream=0, offset=0, threads=None):
+    """Fill ``out`` with U[low, high): ``high`` itself is never produced
+    (unless low == high, which fills ``low``)."""
+    arr = prepare_out(out, shape, dtype)
+    dt = arr.dtype
+    low = _real("low", low)
+    high = _real("high", high)
+    if low > high:
+        raise ValueError(f"low={low} is greater than high={high}")
+    lo_d, hi_d = _to(dt, low), _to(dt, high)
+    if math.isinf(lo_d) or math.isinf(hi_d):
+        raise ValueError(f"low={low}, high={high}: outside the range of {dt}")
+    work = np.float64 if dt == np.float64 else np.float32
+    if math.isinf(_to(work, hi_d - lo_d)):
+        raise ValueError(f"high - low = {hi_d - lo_d} overflows {np.dtype(work)}")
+    top = lo_d if lo_d == hi_d else _f32_threshold(dt, _step(dt, hi_d, False), False)
+    cdef double params[3]
+    params[0] = lo_d
+    params[1] = hi_d
+    params[2] = top
+    _fill(arr, FI_UNIFORM, params, seed, stream, offset, threads)
+    return out if out is not None else arr
+
+
+# Largest |z| each working precision can produce (normal and truncated normal
+# with an open side): sqrt(-2 ln 2^-24) and sqrt(-2 ln 2^-53), rounded up.
+def _zmax(dt):
+    return 8.6 if dt == np.float64 else 5.8
+
+
+def _check_scale(dt, mean, std, lo_z, hi_z, what):
+    top = _finfo_max(dt)
+    for z in (lo_z, hi_z):
+        if abs(mean + z * std) > top:
+            raise ValueError(f"{what}: values up to {mean + z * std:g} overflow {dt}")
+
+
+def normal(out=None, mean=0.0, std=0.05, *, shape=None, dtype=None, seed=None,
+           stream=0, offset=0, threads=None):
+    """Fill ``out`` with N(mean, std^2) (Box-Muller); never inf or NaN."""
+    arr = prepare_out(out, shape, dtype)
+    dt = arr.dtype
+    mean = _real("mean", mean)
+    std = _real("std", std)
+    if std < 0:
+        raise ValueError(f"std={std} is negative")
+    z = _zmax(dt)
+    _check_scale(dt, mean, std, -z, z, f"mean={mean}, std={std}")
+    cdef double params[2]
+    params[0] = mean
+    params[1] = std
+    _fill(arr, FI_NORMAL, params, seed, stream, offset, threads)
+    return out if out is not None else arr
+
+
+def truncated_normal(out=None, mean=0.0, std=0.05, a=-2.0, b=2.0, *, shape=None,
+                     dtype=None, seed=None, stream=0, offset=0, threads=None):
+    """Fill ``out`` with N(mean, std^2) restricted to [mean + a std, mean + b std]
+    (a, b in units of std, as in scipy.stats.truncnorm and JAX; either may be
+    infinite).  Exact inverse CDF, accurate far into the tails."""
+    arr = prepare_out(out, shape, dtype)
+    dt = arr.dtype
+    mean = _real("mean", mean)
+    std = _real("std", std)
+    a = _real("a", a, allow_inf=True)
+    b = _real("b", b, allow_inf=True)
+    if std < 0:
+        raise ValueError(f"std={std} is negative")
+    if not a < b:
+        raise ValueError(f"a={a} must be less than b={b}")
+    z = _zmax(dt)
+    _check_scale(dt, mean, std, max(a, -z) if math.isinf(a) else a,
+                 min(b, z) if math.isinf(b) else b, f"mean={mean}, std={std}, a={a}, b={b}")
+    if std == 0:
+        lo = hi = _to(dt, mean)
+    else:
+        lo = _f32_threshold(dt, _inward(dt, mean + a * std, True), True)
+        hi = _f32_threshold(dt, _inward(dt, mean + b * std, False), False)
+    cdef double params[6]
+    params[0] = mean
+    params[1] = std
+    params[2] = a
+    params[3] = b
+    params[4] = lo
+    params[5] = hi
+    _fill(arr, FI_TRUNCNORM, params, seed, stream, offset, threads)
+    return out if out is not None else arr
+
+
+def constant(out=None, value=0.0, *, shape=None, dtype=None):
+    """Fill ``out`` with ``value`` (rounded to the dtype)."""
+    arr = prepare_out(out, shape, dtype)
+    value = _real("value", value)
+    v = _to(arr.dtype, value)
+    if math.isinf(v):
+        raise ValueError(f"value={value} is outside the range of {arr.dtype}")
+    arr[...] = v
+    return out if out is not None else arr
+
+
+def zeros(out=None, *, shape=None, dtype=None):
+    """Fill ``out`` with 0."""
+    return constant(out, 0.0, shape=shape, dtype=dtype)
+
+
+def ones(out=None, *, shape=None, dtype=None):
+    """Fill ``out`` with 1."""
+    return constant(out, 1.0, shape=shape, dtype=dtype)
+
+
+def _philox4x32_10(ctr, key):
+    """One Philox4x32-10 block of the C core: four counter words and two key
+    words in, four words out (for known-answer tests)."""
+    cdef uint32_t c[4]
+    cdef uint32_t k[2]
+    cdef uint32_t o[4]
+    for i in range(4):
+        c[i] = ctr[i]
+    for i in range(2):
+        k[i] = key[i]
+    fi_philox4x32_10(c, k, o)
+    return tuple(o[i] for i in range(4))
