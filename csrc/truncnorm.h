@@ -162,6 +162,18 @@ static inline double fi_mills_t(double t)
     return t / f;
 }
 
+/* The same for t >= 30 by its asymptotic series 1 - 1/t^2 + 3/t^4 - ...,
+ * whose terms fall below 1e-20 within ten. */
+static inline double fi_mills_large(double t)
+{
+    double z = 1.0 / (t * t), term = 1.0, sum = 1.0;
+    for (int k = 1; k <= 10; k++) {
+        term *= -(2 * k - 1) * z;
+        sum += term;
+    }
+    return sum;
+}
+
 #define FI_LOG_SQRT_2PI 0.91893853320467274178
 
 /* ln Q(t), any t >= 0 (for t < 3 through the series below). */
@@ -190,7 +202,8 @@ static inline double fi_log_upper_tail(double t)
         return -INFINITY;
     if (t < 3.0)
         return fi_log(fi_upper_tail(t));
-    return -0.5 * t * t - FI_LOG_SQRT_2PI - fi_log(t) + fi_log(fi_mills_t(t));
+    double m = t >= 30.0 ? fi_mills_large(t) : fi_mills_t(t);
+    return -0.5 * t * t - FI_LOG_SQRT_2PI - fi_log(t) + fi_log(m);
 }
 
 /* ln(1 + x) for x in (-1, 0]: series of 2 atanh(x / (2 + x)) near 0. */
@@ -206,14 +219,15 @@ static inline double fi_log1m(double y) /* ln(1 - y), y in [0, 1) */
 
 /* x in [alpha, beta] (alpha large) with P(X > x | X > alpha) = 1 - u D, by
  * Newton on ln Q(x) - ln Q(alpha) = ln(1 - u D), whose derivative is
- * -x / M(x).  Converges from the leading-order start in a few steps. */
+ * -x / M(x).  Converges from the leading-order start in a few steps.
+ * The plan uses it only for alpha > 36. */
 static inline double fi_tail_sample(const fi_consts64 *c, double u)
 {
     double target = fi_log1m(u * c->d);
     double x = sqrt(c->alpha * c->alpha - 2.0 * target);
     for (int it = 0; it < 6; it++) {
         double g = fi_log_upper_tail(x) - c->logq_alpha - target;
-        x = x + g * fi_mills_t(x) / x;
+        x = x + g * fi_mills_large(x) / x;
     }
     return x;
 }
