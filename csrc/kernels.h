@@ -4,10 +4,10 @@
  * vectorizes; with -ffp-contract=off and no fast-math they round exactly as
  * written, so every path gives the same bits.
  *
- * fi_run works in tiles of FI_TILE elements aligned to logical index
- * multiples of FI_TILE: Philox words of the tile into a stack buffer, the
- * transform into the output (or a stack buffer for partial tiles, f16 and
- * bf16).  Nothing is allocated. */
+ * FI_RUN works in chunks of up to FI_TILE elements starting at multiples of
+ * FI_GRAIN in the logical index: Philox words of the chunk into a stack
+ * buffer, then the transform into the output (or into a stack buffer for
+ * partial chunks, f16 and bf16).  Nothing is allocated. */
 #include <string.h>
 
 #include "fastinit_core.h"
@@ -52,7 +52,7 @@ static void fi_store_narrow(fi_dtype dtype, const float *src, void *dst, size_t 
 /* Element width of the stored dtype and Philox words per element. */
 static inline size_t fi_elsize(fi_dtype t) { return t == FI_F64 ? 8 : (t == FI_F16 || t == FI_BF16) ? 2 : 4; }
 
-static void fi_tile(const fi_plan *p, const uint32_t *words, void *dst);
+static void fi_tile(const fi_plan *p, const uint32_t *words, void *dst, size_t n);
 
 /* Words per element of each kernel: 2 for a 53-bit draw, else 1. */
 static inline unsigned fi_words_per_element(fi_kernel_id k)
@@ -61,65 +61,70 @@ static inline unsigned fi_words_per_element(fi_kernel_id k)
             k == FI_K_TAIL64) ? 2u : 1u;
 }
 
+/* Chunks start at multiples of FI_GRAIN elements (whole Philox blocks and
+ * normal pairs) and span up to FI_TILE, so a short fill computes at most
+ * FI_GRAIN - 1 elements it does not store. */
+#define FI_GRAIN 16
+
 void FI_RUN(const fi_plan *p, uint64_t first, size_t n, void *out)
 {
-    const unsigned wpe = fi_words_per_element(p->kernel);
-    const unsigned epb = 4 / wpe;               /* elements per Philox block */
+    const unsigned epb = 4 / fi_words_per_element(p->kernel); /* elements per block */
     const size_t es = fi_elsize(p->dtype);
     uint32_t words[FI_TILE * 2];
     double tmp[FI_TILE];                        /* room for any element type */
     char *o = (char *)out;
-    uint64_t tile = first - first % FI_TILE;    /* logical index of the tile */
-    size_t skip = (size_t)(first - tile);
+    uint64_t chunk = first - first % FI_GRAIN;  /* logical index of the chunk */
+    size_t skip = (size_t)(first - chunk);
     while (n > 0) {
-        size_t take = FI_TILE - skip < n ? FI_TILE - skip : n;
-        uint64_t block = tile / epb;
-        FI_PHILOX_WORDS(&p->key, block, FI_TILE / epb, words);
-        if (skip == 0 && take == FI_TILE) {
-            fi_tile(p, words, o);
+        size_t want = skip + n;
+        size_t len = want >= FI_TILE ? FI_TILE : (want + FI_GRAIN - 1) / FI_GRAIN * FI_GRAIN;
+        size_t take = len - skip < n ? len - skip : n;
+        FI_PHILOX_WORDS(&p->key, chunk / epb, len / epb, words);
+        if (skip == 0 && take == len) {
+            fi_tile(p, words, o, len);
         } else {
-            fi_tile(p, words, tmp);
+            fi_tile(p, words, tmp, len);
             memcpy(o, (char *)tmp + skip * es, take * es);
         }
         o += take * es;
         n -= take;
-        tile += FI_TILE;
+        chunk += len;
         skip = 0;
     }
 }
 
-static void fi_tile(const fi_plan *p, const uint32_t *words, void *dst)
+static void fi_tile(const fi_plan *p, const uint32_t *words, void *dst, size_t n)
 {
     float f[FI_TILE];
     const int narrow = p->dtype == FI_F16 || p->dtype == FI_BF16;
     float *f32 = narrow ? f : (float *)dst;
     switch (p->kernel) {
     case FI_K_BITS:
-        memcpy(dst, words, FI_TILE * 4);
+        memcpy(dst, words, n * 4);
         return;
     case FI_K_UNIFORM32:
-        fi_uniform32(&p->f, words, f32, FI_TILE);
+        fi_uniform32(&p->f, words, f32, n);
         break;
     case FI_K_UNIFORM64:
-        fi_uniform64(&p->d, words, (double *)dst, FI_TILE);
+        fi_uniform64(&p->d, words, (double *)dst, n);
         return;
     case FI_K_NORMAL32:
-        fi_normal32(&p->f, words, f32, FI_TILE / 2);
+        fi_normal32(&p->f, words, f32, n / 2);
         break;
     case FI_K_NORMAL64:
-        fi_normal64(&p->d, words, (double *)dst, FI_TILE / 2);
+        fi_normal64(&p->d, words, (double *)dst, n / 2);
         return;
     case FI_K_TRUNC32:
-        fi_trunc32(&p->f, words, f32, FI_TILE);
+        fi_trunc32(&p->f, words, f32, n);
         break;
     case FI_K_TRUNC32_VIA64:
-        fi_trunc32_via64(&p->d, words, f32, FI_TILE);
+        fi_trunc32_via64(&p->d, words, f32, n);
         break;
     case FI_K_TRUNC64:
-        fi_trunc64(&p->d, words, (double *)dst, FI_TILE);
+        fi_trunc64(&p->d, words, (double *)dst, n);
         return;
     case FI_K_TAIL32:
-        for (size_t i = 0; i < FI_TILE; i++) {
+        for (size_t i = 0; i < n; i++) {
             double u = ((double)(int32_t)(words[i] >> 8) + 0.5) * 0x1p-24;
             float x = (float)(p->d.mean + p->d.std * fi_tail_sample(&p->d, u));
             x = x < p->f.lo ? p->f.lo : x;
@@ -127,7 +132,7 @@ static void fi_tile(const fi_plan *p, const uint32_t *words, void *dst)
         }
         break;
     case FI_K_TAIL64:
-        for (size_t i = 0; i < FI_TILE; i++) {
+        for (size_t i = 0; i < n; i++) {
             double u = (fi_u53(words[2 * i], words[2 * i + 1]) + 0x1p-54);
             double x = p->d.mean + p->d.std * fi_tail_sample(&p->d, u);
             x = x < p->d.lo ? p->d.lo : x;
@@ -138,5 +143,5 @@ static void fi_tile(const fi_plan *p, const uint32_t *words, void *dst)
         return;
     }
     if (narrow)
-        fi_store_narrow(p->dtype, f, dst, FI_TILE);
+        fi_store_narrow(p->dtype, f32, dst, n);
 }

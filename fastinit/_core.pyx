@@ -1,6 +1,7 @@
 # cython: language_level=3
 """The binding: every argument check, then one call into the C core with the
 GIL released.  Nothing is written to ``out`` until every check has passed."""
+import functools
 import hashlib
 import math
 import numbers
@@ -87,6 +88,8 @@ def check_seed(seed):
     """The seed as an int in [0, 2**64); None draws one from the OS."""
     if seed is None:
         return secrets.randbits(64)
+    if type(seed) is int and 0 <= seed < _U64:
+        return seed
     if not _is_int(seed):
         raise TypeError(f"seed must be an int in [0, 2**64) or None, got {seed!r} "
                         f"of type {type(seed).__name__}")
@@ -100,6 +103,8 @@ def stream_id(stream):
     """A stream as its 64-bit number: ints in [0, 2**64) stand for themselves;
     a str is the first 8 bytes, little-endian, of the SHA-256 of its UTF-8
     encoding (stable across machines and releases)."""
+    if type(stream) is int and 0 <= stream < _U64:
+        return stream
     if isinstance(stream, str):
         return int.from_bytes(hashlib.sha256(stream.encode("utf-8")).digest()[:8], "little")
     if not _is_int(stream):
@@ -112,6 +117,8 @@ def stream_id(stream):
 
 
 def _check_offset(offset, size):
+    if type(offset) is int and 0 <= offset and offset + size <= _U64:
+        return offset
     if not _is_int(offset):
         raise TypeError(f"offset must be a non-negative int, got {offset!r}")
     offset = int(offset)
@@ -132,6 +139,8 @@ def _check_threads(threads):
 
 
 def _real(name, value, allow_inf=False):
+    if type(value) is float and value - value == 0:   # the common case, fast
+        return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r} "
                         f"of type {type(value).__name__}")
@@ -206,7 +215,7 @@ def prepare_out(out, shape=None, dtype=None, allowed=FLOAT_DTYPES):
         raise ValueError("out is read-only")
     if arr.ndim > _MAX_NDIM:
         raise ValueError(f"out has {arr.ndim} dimensions; at most {_MAX_NDIM} are supported")
-    if arr.size > 1 and any(s == 0 and n > 1 for s, n in zip(arr.strides, arr.shape)):
+    if not arr.flags.c_contiguous and any(s == 0 and n > 1 for s, n in zip(arr.strides, arr.shape)):
         raise ValueError("out has a zero stride (a broadcast view): its elements overlap")
     return arr
 
@@ -307,14 +316,10 @@ def random_bits(out=None, *, shape=None, seed=None, stream=0, offset=0, threads=
     return out if out is not None else arr
 
 
-def uniform(out=None, low=-0.05, high=0.05, *, shape=None, dtype=None, seed=None,
-            stream=0, offset=0, threads=None):
-    """Fill ``out`` with U[low, high): ``high`` itself is never produced
-    (unless low == high, which fills ``low``)."""
-    arr = prepare_out(out, shape, dtype)
-    dt = arr.dtype
-    low = _real("low", low)
-    high = _real("high", high)
+@functools.lru_cache(maxsize=256)
+def _uniform_params(dt, low, high):
+    """(low, high, top) in the dtype: top is the largest value a fill may
+    produce (the float32 threshold that rounds to it, for narrow dtypes)."""
     if low > high:
         raise ValueError(f"low={low} is greater than high={high}")
     lo_d, hi_d = _to(dt, low), _to(dt, high)
@@ -324,6 +329,15 @@ def uniform(out=None, low=-0.05, high=0.05, *, shape=None, dtype=None, seed=None
     if math.isinf(_to(work, hi_d - lo_d)):
         raise ValueError(f"high - low = {hi_d - lo_d} overflows {np.dtype(work)}")
     top = lo_d if lo_d == hi_d else _f32_threshold(dt, _step(dt, hi_d, False), False)
+    return lo_d, hi_d, top
+
+
+def uniform(out=None, low=-0.05, high=0.05, *, shape=None, dtype=None, seed=None,
+            stream=0, offset=0, threads=None):
+    """Fill ``out`` with U[low, high): ``high`` itself is never produced
+    (unless low == high, which fills ``low``)."""
+    arr = prepare_out(out, shape, dtype)
+    lo_d, hi_d, top = _uniform_params(arr.dtype, _real("low", low), _real("high", high))
     cdef double params[3]
     params[0] = lo_d
     params[1] = hi_d
@@ -345,17 +359,20 @@ def _check_scale(dt, mean, std, lo_z, hi_z, what):
             raise ValueError(f"{what}: values up to {mean + z * std:g} overflow {dt}")
 
 
-def normal(out=None, mean=0.0, std=0.05, *, shape=None, dtype=None, seed=None,
-           stream=0, offset=0, threads=None):
-    """Fill ``out`` with N(mean, std^2) (Box-Muller); never inf or NaN."""
-    arr = prepare_out(out, shape, dtype)
-    dt = arr.dtype
-    mean = _real("mean", mean)
-    std = _real("std", std)
+@functools.lru_cache(maxsize=256)
+def _normal_params(dt, mean, std):
     if std < 0:
         raise ValueError(f"std={std} is negative")
     z = _zmax(dt)
     _check_scale(dt, mean, std, -z, z, f"mean={mean}, std={std}")
+    return mean, std
+
+
+def normal(out=None, mean=0.0, std=0.05, *, shape=None, dtype=None, seed=None,
+           stream=0, offset=0, threads=None):
+    """Fill ``out`` with N(mean, std^2) (Box-Muller); never inf or NaN."""
+    arr = prepare_out(out, shape, dtype)
+    mean, std = _normal_params(arr.dtype, _real("mean", mean), _real("std", std))
     cdef double params[2]
     params[0] = mean
     params[1] = std
@@ -363,17 +380,9 @@ def normal(out=None, mean=0.0, std=0.05, *, shape=None, dtype=None, seed=None,
     return out if out is not None else arr
 
 
-def truncated_normal(out=None, mean=0.0, std=0.05, a=-2.0, b=2.0, *, shape=None,
-                     dtype=None, seed=None, stream=0, offset=0, threads=None):
-    """Fill ``out`` with N(mean, std^2) restricted to [mean + a std, mean + b std]
-    (a, b in units of std, as in scipy.stats.truncnorm and JAX; either may be
-    infinite).  Exact inverse CDF, accurate far into the tails."""
-    arr = prepare_out(out, shape, dtype)
-    dt = arr.dtype
-    mean = _real("mean", mean)
-    std = _real("std", std)
-    a = _real("a", a, allow_inf=True)
-    b = _real("b", b, allow_inf=True)
+@functools.lru_cache(maxsize=256)
+def _truncated_params(dt, mean, std, a, b):
+    """The clamp bounds (lo, hi) of a truncated fill, rounded inwards."""
     if std < 0:
         raise ValueError(f"std={std} is negative")
     if not a < b:
@@ -386,6 +395,18 @@ def truncated_normal(out=None, mean=0.0, std=0.05, a=-2.0, b=2.0, *, shape=None,
     else:
         lo = _f32_threshold(dt, _inward(dt, mean + a * std, True), True)
         hi = _f32_threshold(dt, _inward(dt, mean + b * std, False), False)
+    return lo, hi
+
+
+def truncated_normal(out=None, mean=0.0, std=0.05, a=-2.0, b=2.0, *, shape=None,
+                     dtype=None, seed=None, stream=0, offset=0, threads=None):
+    """Fill ``out`` with N(mean, std^2) restricted to [mean + a std, mean + b std]
+    (a, b in units of std, as in scipy.stats.truncnorm and JAX; either may be
+    infinite).  Exact inverse CDF, accurate far into the tails."""
+    arr = prepare_out(out, shape, dtype)
+    mean, std = _real("mean", mean), _real("std", std)
+    a, b = _real("a", a, allow_inf=True), _real("b", b, allow_inf=True)
+    lo, hi = _truncated_params(arr.dtype, mean, std, a, b)
     cdef double params[6]
     params[0] = mean
     params[1] = std
