@@ -1,0 +1,178 @@
+"""Fans and gains: small pure functions, no sampling.
+
+``compute_fans`` follows PyTorch (``layout="torch"``), Keras (``"keras"`` /
+``"tf"``) and JAX (``"jax"`` or explicit axes); ``calculate_gain`` is
+PyTorch's table.  Both raise ``ValueError``/``TypeError`` naming the
+offending argument and its value.
+"""
+import math
+import numbers
+
+import numpy as np
+
+__all__ = ["compute_fans", "calculate_gain", "LAYOUTS", "NONLINEARITIES"]
+
+# layout -> its default (in_axis, out_axis)
+_LAYOUT_AXES = {
+    "torch": (1, 0),     # (out, in, *kernel)
+    "keras": (-2, -1),   # (*kernel, in, out)
+    "tf": (-2, -1),
+    "jax": (-2, -1),     # jax.nn.initializers defaults: in_axis=-2, out_axis=-1
+}
+LAYOUTS = tuple(_LAYOUT_AXES)
+
+_LINEAR_FNS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+               "conv_transpose2d", "conv_transpose3d", "sigmoid")
+NONLINEARITIES = _LINEAR_FNS + ("tanh", "relu", "leaky_relu", "selu")
+
+
+def _is_int(x):
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def _shape_tuple(shape):
+    if _is_int(shape):
+        shape = (shape,)
+    if isinstance(shape, (str, bytes)):
+        raise TypeError(f"shape must be a tuple of ints, got {shape!r}")
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise TypeError(f"shape must be a tuple of ints, got {shape!r}") from None
+    if not all(_is_int(d) for d in dims):
+        raise TypeError(f"shape must be a tuple of ints, got {shape!r}")
+    dims = tuple(int(d) for d in dims)
+    if any(d < 0 for d in dims):
+        raise ValueError(f"shape={dims} has a negative dimension")
+    return dims
+
+
+def _check_layout(layout):
+    if not isinstance(layout, str):
+        raise TypeError(f"layout must be a str, one of {list(LAYOUTS)}, got {layout!r}")
+    key = layout.lower()
+    if key not in _LAYOUT_AXES:
+        raise ValueError(f"layout={layout!r} is not a layout; use one of {list(LAYOUTS)}")
+    return key
+
+
+def _axes(name, value, ndim):
+    """An axis or a sequence of axes as a tuple of non-negative ints."""
+    items = (value,) if _is_int(value) else value
+    if isinstance(items, (str, bytes)):
+        raise TypeError(f"{name} must be an int or a sequence of ints, got {value!r}")
+    try:
+        items = tuple(items)
+    except TypeError:
+        raise TypeError(f"{name} must be an int or a sequence of ints, got {value!r}") from None
+    if not all(_is_int(a) for a in items):
+        raise TypeError(f"{name} must be an int or a sequence of ints, got {value!r}")
+    out = []
+    for a in items:
+        a = int(a)
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{name}={value!r}: axis {a} is out of range for a "
+                             f"{ndim}-dimensional shape")
+        out.append(a % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name}={value!r} names the same axis twice")
+    return tuple(out)
+
+
+def compute_fans(shape, layout="torch", *, in_axis=None, out_axis=None, batch_axis=()):
+    """``(fan_in, fan_out)`` of a weight of this shape, as ints.
+
+    fan_in = (size of the input axes) * receptive, fan_out = (size of the
+    output axes) * receptive, where receptive is the product of every axis
+    that is neither an input, an output nor a batch axis (the kernel's
+    spatial axes).
+
+    layout: ``"torch"`` -- (out, in, *kernel), in_axis=1, out_axis=0, as
+    ``torch.nn.init._calculate_fan_in_and_fan_out``; ``"keras"`` / ``"tf"``
+    -- (*kernel, in, out), as ``keras.initializers`` ``compute_fans``;
+    ``"jax"`` -- in_axis=-2, out_axis=-1, as ``jax.nn.initializers``.
+    in_axis, out_axis, batch_axis: an axis or a sequence of axes (negative
+    allowed) that replace the layout's defaults, as JAX's ``_compute_fans``;
+    an axis missing from them keeps the layout's default.
+
+    >>> compute_fans((64, 32, 3, 3))                  # Conv2d(32, 64, 3)
+    (288, 576)
+    >>> compute_fans((3, 3, 32, 64), "keras")
+    (288, 576)
+    >>> compute_fans((512, 8, 64), in_axis=0, out_axis=(1, 2))
+    (512, 512)
+
+    Raises ValueError for a shape of rank < 2 (as PyTorch and JAX do; Keras
+    would return the size of a 1-D shape as both fans), and for axes that
+    overlap (JAX silently returns meaningless fans there).
+    """
+    dims = _shape_tuple(shape)
+    key = _check_layout(layout)
+    ndim = len(dims)
+    if ndim < 2:
+        raise ValueError(f"fans cannot be computed for shape={dims} of rank {ndim}: "
+                         f"at least 2 dimensions are needed (or give fan_in=/fan_out= "
+                         f"explicitly)")
+    default_in, default_out = _LAYOUT_AXES[key]
+    ins = _axes("in_axis", default_in if in_axis is None else in_axis, ndim)
+    outs = _axes("out_axis", default_out if out_axis is None else out_axis, ndim)
+    batch = _axes("batch_axis", () if batch_axis is None else batch_axis, ndim)
+    used = ins + outs + batch
+    if len(set(used)) != len(used):
+        raise ValueError(f"in_axis={in_axis!r}, out_axis={out_axis!r}, batch_axis="
+                         f"{batch_axis!r} overlap for shape={dims} (layout={layout!r})")
+    in_size = math.prod(dims[a] for a in ins)
+    out_size = math.prod(dims[a] for a in outs)
+    receptive = math.prod(d for a, d in enumerate(dims) if a not in used)
+    return in_size * receptive, out_size * receptive
+
+
+def _gain_param(param):
+    if (isinstance(param, (bool, np.bool_)) or not isinstance(param, numbers.Real)):
+        raise ValueError(f"negative_slope {param!r} not a valid number "
+                         f"(param must be a real number, got {type(param).__name__})")
+    value = float(param)
+    if not math.isfinite(value):
+        raise ValueError(f"negative_slope {param!r} not a valid number (param must be finite)")
+    return value
+
+
+def calculate_gain(nonlinearity, param=None):
+    """The recommended gain for a nonlinearity: PyTorch's
+    ``torch.nn.init.calculate_gain`` table.
+
+    ============================================ =================================
+    nonlinearity                                 gain
+    ============================================ =================================
+    linear, conv1d/2d/3d, conv_transpose1d/2d/3d 1
+    sigmoid                                      1
+    tanh                                         5/3
+    relu                                         sqrt(2)
+    leaky_relu                                   sqrt(2 / (1 + negative_slope^2)),
+                                                 negative_slope = param or 0.01
+    selu                                         3/4
+    ============================================ =================================
+
+    Names are matched case-insensitively.  An unknown name, or a ``param``
+    that is not a finite real number (bool included), raises ValueError;
+    ``param`` is checked for every nonlinearity (PyTorch only checks it for
+    leaky_relu) and used only by leaky_relu.
+    """
+    if not isinstance(nonlinearity, str):
+        raise ValueError(f"Unsupported nonlinearity {nonlinearity!r}: use one of "
+                         f"{list(NONLINEARITIES)}")
+    name = nonlinearity.lower()
+    slope = None if param is None else _gain_param(param)
+    if name in _LINEAR_FNS:
+        return 1.0
+    if name == "tanh":
+        return 5.0 / 3
+    if name == "relu":
+        return math.sqrt(2.0)
+    if name == "leaky_relu":
+        negative_slope = 0.01 if slope is None else slope
+        return math.sqrt(2.0 / (1 + negative_slope ** 2))
+    if name == "selu":
+        return 3.0 / 4
+    raise ValueError(f"Unsupported nonlinearity {nonlinearity!r}: use one of "
+                     f"{list(NONLINEARITIES)}")
