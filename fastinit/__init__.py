@@ -4,6 +4,7 @@ Every element is a pure function of (seed, stream, its C-order index +
 offset): the same seed gives the same bits whatever the thread count, SIMD
 path, chunking or shard.  See README.md, "Stream format".
 """
+from ._config import show_config
 from ._core import (
     constant,
     normal,
@@ -14,12 +15,41 @@ from ._core import (
     uniform,
     zeros,
 )
-from ._config import show_config
+from ._fans import calculate_gain, compute_fans
 from ._generator import Generator
+from ._schemes import (
+    TRUNCATED_NORMAL_STD,
+    derived_stream,
+    dirac,
+    eye,
+    get,
+    glorot_normal,
+    glorot_uniform,
+    he_normal,
+    he_uniform,
+    identity,
+    initialize,
+    kaiming_normal,
+    kaiming_uniform,
+    lecun_normal,
+    lecun_uniform,
+    names,
+    orthogonal,
+    sparse,
+    torch_default,
+    variance_scaling,
+    xavier_normal,
+    xavier_uniform,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Generator", "constant", "normal", "ones", "random_bits", "show_config",
-    "stream_id", "truncated_normal", "uniform", "zeros",
+    "Generator", "TRUNCATED_NORMAL_STD", "calculate_gain", "compute_fans", "constant",
+    "derived_stream", "dirac", "eye", "get", "glorot_normal", "glorot_uniform",
+    "he_normal", "he_uniform", "identity", "initialize", "kaiming_normal",
+    "kaiming_uniform", "lecun_normal", "lecun_uniform", "names", "normal", "ones",
+    "orthogonal", "random_bits", "show_config", "sparse", "stream_id", "torch_default",
+    "truncated_normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform",
+    "zeros",
 ]
