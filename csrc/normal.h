@@ -31,8 +31,9 @@ static inline void fi_normal32(const fi_consts32 *c, const uint32_t *restrict w,
         float s = fi_sin_kernelf(y), co = fi_cos_kernelf(y);
         int32_t q = j & 3;
         float cs = (q & 1) ? s : co, sn = (q & 1) ? co : s;  /* rotate by q pi/2 */
-        cs = ((q + 1) & 2) ? -cs : cs;               /* q = 1, 2 */
-        sn = (q & 2) ? -sn : sn;                     /* q = 2, 3 */
+        /* negate cos for q = 1, 2 and sin for q = 2, 3: flip the sign bits */
+        cs = fi_float32(fi_bits32(cs) ^ ((uint32_t)((q + 1) & 2) << 30));
+        sn = fi_float32(fi_bits32(sn) ^ ((uint32_t)(q & 2) << 30));
         out[2 * k] = mean + std * (r * cs);
         out[2 * k + 1] = mean + std * (r * sn);
     }

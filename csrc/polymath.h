@@ -28,17 +28,15 @@ static inline double fi_float64(uint64_t u) { double x; memcpy(&x, &u, 8); retur
  * sqrt(2)); ln m = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.1716. */
 static inline float fi_logf(float x)
 {
-    uint32_t ix = fi_bits32(x);
-    int32_t e = (int32_t)(ix >> 23) - 127;
-    float m = fi_float32((ix & 0x007FFFFFu) | 0x3F800000u);
-    int32_t big = m > 1.41421356f;
-    m = big ? m * 0.5f : m;
-    e = e + big;
+    /* shifting the bits by 1 - sqrt(1/2) puts m in [sqrt(1/2), sqrt(2))
+     * with integer operations only */
+    uint32_t ix = fi_bits32(x) + (0x3F800000u - 0x3F3504F3u);
+    float fe = (float)((int32_t)(ix >> 23) - 127);
+    float m = fi_float32((ix & 0x007FFFFFu) + 0x3F3504F3u);
     float s = (m - 1.0f) / (m + 1.0f);
     float z = s * s;
     float p = 1.0f / 3 + z * (1.0f / 5 + z * (1.0f / 7 + z * (1.0f / 9 + z * (1.0f / 11))));
     float lnm = 2.0f * s + (2.0f * s) * (z * p);
-    float fe = (float)e;
     return fe * FI_LN2_HI_F + (lnm + fe * FI_LN2_LO_F);
 }
 
