@@ -1,10 +1,9 @@
 /* Elementary functions built from +, -, *, / and sqrt only, so that every
  * SIMD path, compiler and platform rounds them identically (no libm, whose
  * results differ between platforms).  Written branch-free so that the
- * compiler vectorizes the loops that call them.  Each polynomial is a
- * truncated Taylor series whose first omitted term is below 2^-60 (double)
- * or 2^-30 (float) over the reduced range: easy to check, near-minimax in
- * accuracy for these short ranges. */
+ * compiler vectorizes the loops that call them.  Double precision uses
+ * fdlibm's minimax polynomials; the float sine and cosine are Taylor series
+ * in turns (see below). */
 #ifndef FASTINIT_POLYMATH_H
 #define FASTINIT_POLYMATH_H
 
@@ -24,66 +23,97 @@ static inline double fi_float64(uint64_t u) { double x; memcpy(&x, &u, 8); retur
 #define FI_LN2_HI_F 0.693145751953125f
 #define FI_LN2_LO_F 1.428606765330187045e-06f
 
-/* ln x for positive, normal, finite x.  x = 2^e m with m in [sqrt(1/2),
- * sqrt(2)); ln m = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.1716. */
+/* ln x for positive, normal, finite x, the fdlibm way: x = 2^e (1 + f) with
+ * 1 + f in [sqrt(1/2), sqrt(2)), s = f / (2 + f), and
+ * ln(1 + f) = f - f^2/2 + s (f^2/2 + R(s^2)), R a minimax polynomial; the
+ * small terms are added last so that the result is within 1 ulp.  Adding
+ * 1 - sqrt(1/2) to the bits first puts the mantissa in that range with
+ * integer operations only (no compare and select). */
 static inline float fi_logf(float x)
 {
-    /* shifting the bits by 1 - sqrt(1/2) puts m in [sqrt(1/2), sqrt(2))
-     * with integer operations only */
+    /* FreeBSD e_logf.c coefficients: |error of R| < 2^-25.3 */
+    const float lg1 = 0.66666662693f, lg2 = 0.40000972152f, lg3 = 0.28498786688f,
+                lg4 = 0.24279078841f;
     uint32_t ix = fi_bits32(x) + (0x3F800000u - 0x3F3504F3u);
     float fe = (float)((int32_t)(ix >> 23) - 127);
-    float m = fi_float32((ix & 0x007FFFFFu) + 0x3F3504F3u);
-    float s = (m - 1.0f) / (m + 1.0f);
-    float z = s * s;
-    float p = 1.0f / 3 + z * (1.0f / 5 + z * (1.0f / 7 + z * (1.0f / 9 + z * (1.0f / 11))));
-    float lnm = 2.0f * s + (2.0f * s) * (z * p);
-    return fe * FI_LN2_HI_F + (lnm + fe * FI_LN2_LO_F);
+    float f = fi_float32((ix & 0x007FFFFFu) + 0x3F3504F3u) - 1.0f;
+    float s = f / (2.0f + f);
+    float z = s * s, w = z * z;
+    float r = z * (lg1 + w * lg3) + w * (lg2 + w * lg4);
+    float hfsq = 0.5f * f * f;
+    return fe * FI_LN2_HI_F - ((hfsq - (s * (hfsq + r) + fe * FI_LN2_LO_F)) - f);
 }
 
 static inline double fi_log(double x)
 {
-    uint64_t ix = fi_bits64(x);
+    /* fdlibm e_log.c coefficients: |error of R| < 2^-58.45 */
+    const double lg1 = 6.666666666666735130e-01, lg2 = 3.999999999940941908e-01,
+                 lg3 = 2.857142874366239149e-01, lg4 = 2.222219843214978396e-01,
+                 lg5 = 1.818357216161805012e-01, lg6 = 1.531383769920937332e-01,
+                 lg7 = 1.479819860511658591e-01;
+    uint64_t ix = fi_bits64(x) + (0x3FF0000000000000ull - 0x3FE6A09E667F3BCDull);
     /* the exponent as a double without int64 -> double conversion, which
      * AVX2 lacks: the bits 0x433 << 52 | k are the double 2^52 + k */
     double fe = fi_float64(0x4330000000000000ull | (ix >> 52)) - (0x1p52 + 1023.0);
-    double m = fi_float64((ix & 0x000FFFFFFFFFFFFFull) | 0x3FF0000000000000ull);
-    int big = m > 1.4142135623730951;
-    m = big ? m * 0.5 : m;
-    fe = big ? fe + 1.0 : fe;
-    double s = (m - 1.0) / (m + 1.0);
-    double z = s * s;
-    double p = 1.0 / 3 + z * (1.0 / 5 + z * (1.0 / 7 + z * (1.0 / 9 + z * (1.0 / 11
-             + z * (1.0 / 13 + z * (1.0 / 15 + z * (1.0 / 17 + z * (1.0 / 19
-             + z * (1.0 / 21 + z * (1.0 / 23))))))))));
-    double lnm = 2.0 * s + (2.0 * s) * (z * p);
-    return fe * FI_LN2_HI + (lnm + fe * FI_LN2_LO);
+    double f = fi_float64((ix & 0x000FFFFFFFFFFFFFull) + 0x3FE6A09E667F3BCDull) - 1.0;
+    double s = f / (2.0 + f);
+    double z = s * s, w = z * z;
+    double r = z * (lg1 + w * (lg3 + w * (lg5 + w * lg7))) + w * (lg2 + w * (lg4 + w * lg6));
+    double hfsq = 0.5 * f * f;
+    return fe * FI_LN2_HI - ((hfsq - (s * (hfsq + r) + fe * FI_LN2_LO)) - f);
 }
 
-/* sin and cos of y for |y| <= pi/4. */
-static inline float fi_sin_kernelf(float y)
+/* sin(2 pi t) and cos(2 pi t) for |t| <= 1/8, t a multiple of 2^-24 (float).
+ * Working in turns keeps the angle exact: 2 pi t is never rounded.  The sine
+ * splits 2 pi = 6 + 0.2831853...: 6 t is exact (t has at most 22 bits), so
+ * the rounding errors of the rest are scaled down by ~1/20.  Taylor
+ * coefficients of 2 pi t; the first omitted term is below 2^-28 of the
+ * result. */
+static inline float fi_sin2pif(float t)
 {
-    float z = y * y;
-    return y + y * (z * (-1.0f / 6 + z * (1.0f / 120 + z * (-1.0f / 5040 + z * (1.0f / 362880)))));
+    float z = t * t;
+    return 6.0f * t + t * (0.28318530717958647693f + z * (-41.341702240399760234f
+           + z * (81.605249276075054203f + z * (-76.705859753061385842f
+           + z * 42.058693944897653145f))));
 }
-static inline float fi_cos_kernelf(float y)
+static inline float fi_cos2pif(float t)
 {
-    float z = y * y;
-    return 1.0f + z * (-0.5f + z * (1.0f / 24 + z * (-1.0f / 720 + z * (1.0f / 40320
-                 + z * (-1.0f / 3628800)))));
+    float z = t * t;
+    return 1.0f + z * (-19.739208802178717238f + z * (64.939394022668291491f
+           + z * (-85.456817206693727736f + z * (60.244641371876660363f
+           + z * -26.426256783374397453f))));
 }
+
+/* sin(pi t) for |t| <= 1/8 (the half angle of fi_sin2pif), 3 t exact. */
+static inline float fi_sinpif(float t)
+{
+    float z = t * t;
+    return 3.0f * t + t * (0.14159265358979323846f + z * (-5.1677127800499700292f
+           + z * (2.5501640398773454439f + z * (-0.59926452932079207689f
+           + z * 0.082145886611128228799f))));
+}
+
+/* sin and cos of y for |y| <= pi/4: the fdlibm kernels (k_sin.c, k_cos.c),
+ * minimax, |error| < 2^-58 before rounding. */
 static inline double fi_sin_kernel(double y)
 {
-    double z = y * y;
-    return y + y * (z * (-1.0 / 6 + z * (1.0 / 120 + z * (-1.0 / 5040 + z * (1.0 / 362880
-             + z * (-1.0 / 39916800 + z * (1.0 / 6227020800.0 + z * (-1.0 / 1307674368000.0
-             + z * (1.0 / 355687428096000.0)))))))));
+    const double s1 = -1.66666666666666324348e-01, s2 = 8.33333333332248946124e-03,
+                 s3 = -1.98412698298579493134e-04, s4 = 2.75573137070700676789e-06,
+                 s5 = -2.50507602534068634195e-08, s6 = 1.58969099521155010221e-10;
+    double z = y * y, v = z * y;
+    double r = s2 + z * (s3 + z * (s4 + z * (s5 + z * s6)));
+    return y + v * (s1 + z * r);
 }
 static inline double fi_cos_kernel(double y)
 {
+    const double c1 = 4.16666666666666019037e-02, c2 = -1.38888888888741095749e-03,
+                 c3 = 2.48015872894767294178e-05, c4 = -2.75573143513906633035e-07,
+                 c5 = 2.08757232129817482790e-09, c6 = -1.13596475577881948265e-11;
     double z = y * y;
-    return 1.0 + z * (-0.5 + z * (1.0 / 24 + z * (-1.0 / 720 + z * (1.0 / 40320
-             + z * (-1.0 / 3628800 + z * (1.0 / 479001600.0 + z * (-1.0 / 87178291200.0
-             + z * (1.0 / 20922789888000.0 + z * (-1.0 / 6402373705728000.0)))))))));
+    double r = z * (c1 + z * (c2 + z * (c3 + z * (c4 + z * (c5 + z * c6)))));
+    double hz = 0.5 * z, w = 1.0 - hz;
+    /* 1 - hz loses the bits of hz below w's ulp: add them back */
+    return w + (((1.0 - w) - hz) + z * r);
 }
 
 #endif
