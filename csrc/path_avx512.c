@@ -1,9 +1,9 @@
 /* x86-64 with AVX-512 (F, BW, DQ, VL): the transforms vectorize 16 floats
- * wide; Philox reuses the AVX2 generator. */
+ * wide, and so does Philox. */
 #include "fastinit_core.h"
 #if defined(__AVX512F__) && defined(__AVX2__)
 #define FI_RUN fi_run_avx512
-#define FI_PHILOX_WORDS fi_philox_words_avx2
+#define FI_PHILOX_WORDS fi_philox_words_avx512
 void fi_run_avx512(const fi_plan *p, uint64_t first, size_t n, void *out);
 #include "kernels.h"
 #endif
