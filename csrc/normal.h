@@ -51,12 +51,15 @@ static inline void fi_normal64(const fi_consts64 *c, const uint32_t *restrict w,
     const double mean = c->mean, std = c->std;
     for (size_t k = 0; k < npairs; k++) {
         double u1 = fi_u53(w[4 * k], w[4 * k + 1]) + 0x1p-53;
-        double u2 = fi_u53(w[4 * k + 2], w[4 * k + 3]);
         double r = sqrt(-2.0 * fi_log(u1));
-        double j = (double)(int32_t)(u2 * 4.0 + 0.5);     /* 0..4 */
-        double y = (u2 - j * 0.25) * FI_TWO_PI;
+        /* u2 = (a 2^26 + b) 2^-53; j = round(4 u2) needs only a, and
+         * t = u2 - j/4 is formed exactly in integers */
+        int32_t a = (int32_t)(w[4 * k + 2] >> 5), b = (int32_t)(w[4 * k + 3] >> 6);
+        int32_t j = (a + (1 << 24)) >> 25;                  /* 0..4 */
+        double t = ((double)(a - (j << 25)) * 67108864.0 + (double)b) * 0x1p-53;
+        double y = t * FI_TWO_PI;
         double s = fi_sin_kernel(y), co = fi_cos_kernel(y);
-        int32_t q = (int32_t)j & 3;
+        int32_t q = j & 3;
         double cs = (q & 1) ? s : co, sn = (q & 1) ? co : s;
         cs = ((q + 1) & 2) ? -cs : cs;               /* q = 1, 2 */
         sn = (q & 2) ? -sn : sn;                     /* q = 2, 3 */
