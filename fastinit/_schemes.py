@@ -22,6 +22,7 @@ seed, so the whole result is a function of (seed, stream, offset).
 import difflib
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -219,6 +220,23 @@ def _kaiming_std(arr, a, mode, nonlinearity, fan_in, fan_out, layout, in_axis, o
     return gain, fan
 
 
+def _gain_squared(nonlinearity, a, gain):
+    """gain ** 2 without the rounding of gain: 2 / (1 + a^2) for relu and
+    leaky_relu (so that a=0 gives exactly 2.0, Keras' and JAX's he_normal
+    scale), gain * gain otherwise."""
+    name = nonlinearity.lower()
+    if name == "relu":
+        return 2.0
+    if name == "leaky_relu":
+        return 2.0 / (1 + a ** 2)
+    return gain * gain
+
+
+def _warn_zero_element():
+    # PyTorch's kaiming_uniform_/kaiming_normal_ warn so (UserWarning)
+    warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=3)
+
+
 def kaiming_uniform(out=None, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *,
                     fan_in=None, fan_out=None, layout="torch", in_axis=None,
                     out_axis=None, batch_axis=(), shape=None, dtype=None, seed=None,
@@ -228,13 +246,16 @@ def kaiming_uniform(out=None, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *
     and fan = fan_in or fan_out by ``mode`` (PyTorch's ``kaiming_uniform_``;
     with the defaults a=0, "leaky_relu" the gain is sqrt(2), as for relu).
 
-    Alias: ``he_uniform``.
+    Alias: ``he_uniform``.  A zero-size ``out`` is left as it is, with
+    PyTorch's UserWarning "Initializing zero-element tensors is a no-op"
+    (after the arguments are checked).
     """
     arr = _core.prepare_out(out, shape, dtype)
     gain, fan = _kaiming_std(arr, a, mode, nonlinearity, fan_in, fan_out, layout,
                              in_axis, out_axis, batch_axis)
     seed, stream, offset, threads = _rng(seed, stream, offset, threads, arr.size)
     if arr.size == 0:
+        _warn_zero_element()
         return _result(out, arr)
     std = gain / math.sqrt(fan)
     bound = math.sqrt(3.0) * std
@@ -247,9 +268,13 @@ def kaiming_normal(out=None, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *,
                    in_axis=None, out_axis=None, batch_axis=(), shape=None, dtype=None,
                    seed=None, stream=0, offset=0, threads=None):
     """He et al. (2015), normal: N(0, std^2) with ``std = gain / sqrt(fan)``
-    (PyTorch's ``kaiming_normal_``).  ``truncated=True``: cut at +-2 sigma
-    with sigma = std / 0.87962566103423978 (the Keras/JAX ``he_normal``
-    form).  Alias: ``he_normal``.
+    (PyTorch's ``kaiming_normal_``).
+
+    ``truncated=True``: the Keras/JAX ``he_normal`` form, a normal cut at +-2
+    sigma with ``sigma = sqrt(gain^2 / fan) / 0.87962566103423978``, where
+    gain^2 = 2 / (1 + a^2) for relu/leaky_relu (so that with the defaults it
+    is bit for bit Keras' ``sqrt(2.0 / fan_in) / 0.8796...``).
+    Alias: ``he_normal``.  A zero-size ``out`` warns as ``kaiming_uniform``.
     """
     arr = _core.prepare_out(out, shape, dtype)
     truncated = _bool("truncated", truncated)
@@ -257,10 +282,13 @@ def kaiming_normal(out=None, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *,
                              in_axis, out_axis, batch_axis)
     seed, stream, offset, threads = _rng(seed, stream, offset, threads, arr.size)
     if arr.size == 0:
+        _warn_zero_element()
         return _result(out, arr)
-    std = gain / math.sqrt(fan)
     if truncated:
+        std = math.sqrt(_gain_squared(nonlinearity, float(a), gain) / fan)
         std = std / TRUNCATED_NORMAL_STD
+    else:
+        std = gain / math.sqrt(fan)
     _fill(arr, _normal_dist(truncated), std, seed, stream, offset, threads)
     return _result(out, arr)
 

@@ -200,8 +200,9 @@ def test_schemes_are_the_core_fills_bit_for_bit(dtype):
     std = math.sqrt(2.0 / (1 + 0.0 ** 2)) / math.sqrt(fan_in)
     pair(S.kaiming_normal, _core.normal, 0.0, std)
     pair(S.kaiming_uniform, _core.uniform, -math.sqrt(3.0) * std, math.sqrt(3.0) * std)
-    pair(S.kaiming_normal, _core.truncated_normal, 0.0, std / 0.87962566103423978, -2.0, 2.0,
-         truncated=True)
+    # truncated: Keras' and JAX's he_normal expression, sqrt(scale / fan) / 0.8796...
+    pair(S.kaiming_normal, _core.truncated_normal, 0.0,
+         math.sqrt(2.0 / fan_in) / 0.87962566103423978, -2.0, 2.0, truncated=True)
     # Keras' expressions (keras/src/initializers/random_initializers.py)
     scale = 1.0 / max(1.0, (fan_in + fan_out) / 2.0)
     pair(S.variance_scaling, _core.truncated_normal, 0.0,
@@ -514,7 +515,8 @@ def test_torch_default_without_bias_and_empty_weight():
     w = np.empty((4, 3))
     assert S.torch_default(w, seed=0) == (w, None)
     b = np.full(5, SENTINEL)
-    S.torch_default(np.empty((5, 0)), b, seed=0)
+    with pytest.warns(UserWarning, match="zero-element"):   # as nn.Linear(0, 5)
+        S.torch_default(np.empty((5, 0)), b, seed=0)
     np.testing.assert_array_equal(b, 0)
 
 
@@ -729,15 +731,37 @@ ALL_SCHEMES = [
 ]
 
 
+ZERO_ELEMENT_WARNING = "Initializing zero-element tensors is a no-op"
+
+
 @pytest.mark.parametrize("fn, kwargs", ALL_SCHEMES)
 @pytest.mark.parametrize("shape", [(0, 5), (5, 0), (0, 0)])
 def test_zero_size_is_a_no_op(fn, kwargs, shape):
-    with warnings.catch_warnings(), np.errstate(all="raise"):
-        warnings.simplefilter("error")
+    """No warning, no division by zero -- except PyTorch's own UserWarning
+    from kaiming_uniform/kaiming_normal (torch.nn.init warns so)."""
+    kaiming = fn in (S.kaiming_uniform, S.kaiming_normal)
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="raise"):
+        warnings.simplefilter("always")
         out = np.empty(shape, np.float32)
         assert fn(out, seed=0, **kwargs) is out
         assert fn(shape=shape + (0,) if fn is not S.sparse else shape, seed=0,
                   **kwargs).size == 0
+    messages = [(w.category, str(w.message)) for w in caught]
+    assert messages == ([(UserWarning, ZERO_ELEMENT_WARNING)] * 2 if kaiming else [])
+
+
+@pytest.mark.parametrize("fn", [S.kaiming_uniform, S.kaiming_normal, S.he_uniform,
+                                S.he_normal])
+def test_kaiming_zero_element_warning_as_pytorch(fn):
+    # torch test_kaiming_*_warning_on_0element_tensor: torch.empty(0, 1)
+    out = np.empty((0, 1), np.float32)
+    with pytest.warns(UserWarning, match=ZERO_ELEMENT_WARNING):
+        assert fn(out, seed=0) is out
+    with pytest.warns(UserWarning, match=ZERO_ELEMENT_WARNING):
+        S.initialize(np.empty((3, 0, 2)), fn.__name__, mode="fan_out", seed=0)
+    # arguments are checked first (nothing to write, but bad input is still an error)
+    with pytest.raises(ValueError, match="mode"):
+        fn(out, mode="fan_avg")
 
 
 @pytest.mark.parametrize("fn, kwargs", ALL_SCHEMES)
