@@ -71,6 +71,17 @@ def _real(name, value, *, nonneg=False, positive=False):
     return v
 
 
+def _bound(name, value):
+    """A real number or +-inf (a truncation bound) as a float."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} "
+                        f"of type {type(value).__name__}")
+    v = float(value)
+    if math.isnan(v):
+        raise ValueError(f"{name}={value!r} is NaN")
+    return v
+
+
 def _bool(name, value):
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r}")
@@ -675,13 +686,17 @@ def _torch_normal(out=None, mean=0.0, std=1.0, **kw):
 
 @_named("trunc_normal_", "PyTorch's ``trunc_normal_(tensor, mean=0, std=1, a=-2, b=2)``: "
         "N(mean, std^2) restricted to [a, b] -- a and b are absolute bounds, not in "
-        "units of std (std must be > 0).")
+        "units of std; either may be infinite; std must be > 0 and a < b.  Exact "
+        "(inverse CDF), so unlike PyTorch it does not warn when mean is more than "
+        "2 std outside [a, b].")
 def _torch_trunc_normal(out=None, mean=0.0, std=1.0, a=-2.0, b=2.0, **kw):
     arr = _core.prepare_out(out, kw.pop("shape", None), kw.pop("dtype", None))
     mean = _real("mean", mean)
     std = _real("std", std, positive=True)
-    a = _real("a", a)
-    b = _real("b", b)
+    a = _bound("a", a)
+    b = _bound("b", b)
+    if not a < b:
+        raise ValueError(f"a={a!r} must be less than b={b!r} (absolute bounds)")
     _core.truncated_normal(arr, mean, std, (a - mean) / std, (b - mean) / std, **kw)
     return _result(out, arr)
 

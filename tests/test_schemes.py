@@ -602,6 +602,45 @@ def test_torch_signature_variants():
     np.testing.assert_array_equal(S.get("constant_")(np.empty(3), 0.5), 0.5)
 
 
+def test_torch_trunc_normal_infinite_and_bad_bounds():
+    # PyTorch accepts infinite a/b: a=-inf, b=inf is a plain N(mean, std^2)
+    x = S.initialize(np.empty(20000), "trunc_normal_", 1.0, 2.0, -math.inf, math.inf, seed=3)
+    np.testing.assert_array_equal(x, _core.truncated_normal(
+        shape=20000, dtype=np.float64, mean=1.0, std=2.0, a=-math.inf, b=math.inf, seed=3))
+    y = S.initialize(np.empty(20000), "trunc_normal_", 0.0, 1.0, 0.5, math.inf, seed=3)
+    assert y.min() >= 0.5 and y.max() > 3
+    out = np.full(8, SENTINEL)
+    for kw, exc, match in [(dict(mean=0.25, std=0.5, a=1.0, b=0.5), ValueError,
+                            r"a=1.0 must be less than b=0.5 \(absolute"),
+                           (dict(a=0.5, b=0.5), ValueError, "less than"),
+                           (dict(a=float("nan")), ValueError, "a=nan"),
+                           (dict(b="2"), TypeError, "b must"),
+                           (dict(std=0.0), ValueError, "std"),
+                           (dict(std=-1.0), ValueError, "std")]:
+        with pytest.raises(exc, match=match):
+            S.initialize(out, "trunc_normal_", seed=0, **kw)
+    assert (out == SENTINEL).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_torch_trunc_normal_bounds_and_distribution(dtype):
+    # torch test_trunc_normal_all_dtypes / _narrow_interval: absolute bounds hold in
+    # the dtype, and the values follow the truncated normal
+    rng = np.random.default_rng(123)
+    for _ in range(5):
+        mean, std = rng.uniform(-3, 3), rng.uniform(0.01, 1)
+        a, b = rng.uniform(mean - 2 * std, mean), rng.uniform(mean, mean + 2 * std)
+        t = S.initialize(np.zeros((40, 45), dtype), "trunc_normal_", mean=mean, std=std,
+                         a=a, b=b, seed=int(rng.integers(1 << 30)))
+        assert t.min() >= dtype(a) and t.max() <= dtype(b)
+        z = (t.astype(np.float64).ravel() - mean) / std
+        p = stats.kstest(z, "truncnorm", args=((a - mean) / std, (b - mean) / std)).pvalue
+        assert p > 1e-4 or dtype == np.float16
+    t = S.initialize(np.empty(10000, dtype), "trunc_normal_", 0.0, 1.0, 2.0, 3.0, seed=1)
+    assert t.min() >= 2.0 and t.max() <= 3.0
+    assert stats.kstest(t.astype(np.float64), "truncnorm", args=(2.0, 3.0)).pvalue > 1e-4
+
+
 @pytest.mark.parametrize("name, suggestion", [
     ("glorot_unifrom", "glorot_uniform"), ("GlorotUnifrom", "GlorotUniform"),
     ("kaiming_normal__", "kaiming_normal_"), ("HENORMAL", "HeNormal"),
