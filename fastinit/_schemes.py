@@ -27,7 +27,7 @@ import warnings
 import numpy as np
 
 from . import _core
-from ._fans import _check_layout, _is_int, calculate_gain, compute_fans
+from ._fans import _axes, _check_layout, _is_int, calculate_gain, compute_fans
 
 try:  # raw LAPACK (in place, no copies); NumPy ships it with numpy.linalg
     from numpy.linalg import lapack_lite as _lapack_lite
@@ -310,12 +310,45 @@ he_normal = kaiming_normal
 
 # ---- variance scaling (Keras / JAX) and LeCun -------------------------------------------
 
+def _keras_axes_fans(arr, input_axes, output_axes, fan_in, fan_out):
+    """Keras 3's ``compute_fans(shape, input_axes, output_axes)``: the product
+    of the sizes of the input axes and of the output axes (no receptive
+    field: the other axes do not count); returns (fan_in, fan_out) to use as
+    explicit fans."""
+    if input_axes is None and output_axes is None:
+        return fan_in, fan_out
+    if input_axes is None or output_axes is None:
+        raise ValueError(f"give both input_axes= and output_axes= (Keras ignores one "
+                         f"alone), got input_axes={input_axes!r}, "
+                         f"output_axes={output_axes!r}")
+    if fan_in is not None or fan_out is not None:
+        raise ValueError(f"give either input_axes=/output_axes= or fan_in=/fan_out=, not "
+                         f"both (got fan_in={fan_in!r}, fan_out={fan_out!r})")
+    ins = _axes("input_axes", input_axes, arr.ndim)
+    outs = _axes("output_axes", output_axes, arr.ndim)
+    if set(ins) & set(outs):
+        raise ValueError(f"input_axes={input_axes!r} and output_axes={output_axes!r} "
+                         f"overlap for out.shape={arr.shape}")
+    return (math.prod(arr.shape[a] for a in ins), math.prod(arr.shape[a] for a in outs))
+
+
 def _variance_scaling(out, scale, mode, distribution, fan_in, fan_out, layout, in_axis,
-                      out_axis, batch_axis, shape, dtype, seed, stream, offset, threads):
+                      out_axis, batch_axis, shape, dtype, seed, stream, offset, threads,
+                      keras=False, input_axes=None, output_axes=None):
+    """keras=True: Keras 3's VarianceScaling -- modes fan_in/fan_out/fan_avg
+    only, distribution "normal" means "truncated_normal", input_axes/
+    output_axes as Keras, and the denominator is max(1.0, n)."""
     arr = _core.prepare_out(out, shape, dtype)
     scale = _real("scale", scale, positive=True)
-    mode = _choice("mode", mode, _FAN_MODES)
+    mode = _choice("mode", mode, _FAN_MODES[:3] if keras else _FAN_MODES)
+    if keras and isinstance(distribution, str) and distribution.lower() == "normal":
+        distribution = "truncated_normal"
     distribution = _choice("distribution", distribution, _DISTRIBUTIONS)
+    if keras:
+        fan_in, fan_out = _keras_axes_fans(arr, input_axes, output_axes, fan_in, fan_out)
+        if arr.size == 0:     # Keras' fans of an empty weight may be 0
+            fan_in = None if fan_in == 0 else fan_in
+            fan_out = None if fan_out == 0 else fan_out
     fi, fo = _fans(arr, mode != "fan_out", mode != "fan_in", fan_in, fan_out, layout,
                    in_axis, out_axis, batch_axis)
     seed, stream, offset, threads = _rng(seed, stream, offset, threads, arr.size)
@@ -329,6 +362,8 @@ def _variance_scaling(out, scale, mode, distribution, fan_in, fan_out, layout, i
         denominator = (fi + fo) / 2.0
     else:
         denominator = (fi * fo) ** 0.5
+    if keras:
+        denominator = max(1.0, denominator)
     variance = scale / denominator
     if distribution == "truncated_normal":
         _fill(arr, "truncated_normal", math.sqrt(variance) / TRUNCATED_NORMAL_STD,
@@ -723,23 +758,41 @@ def _keras_truncated_normal(out=None, mean=0.0, stddev=0.05, **kw):
     return _core.truncated_normal(out, mean, stddev, -2.0, 2.0, **kw)
 
 
+_KERAS_VS_DOC = (
+    "Keras 3's behaviour: ``layout='keras'`` (*kernel, in, out); "
+    "``input_axes=``/``output_axes=`` (both or neither) as Keras' ``compute_fans``: "
+    "fan_in = the product of the input axes' sizes, fan_out that of the output "
+    "axes' (the other axes do not count, unlike JAX's in_axis/out_axis); the "
+    "variance is scale / max(1.0, n).  Takes the keywords of ``variance_scaling``.")
+
+
+def _keras_variance_scaling_impl(out, scale, mode, distribution, *, fan_in=None,
+                                 fan_out=None, layout="keras", in_axis=None, out_axis=None,
+                                 batch_axis=(), input_axes=None, output_axes=None,
+                                 shape=None, dtype=None, seed=None, stream=0, offset=0,
+                                 threads=None):
+    return _variance_scaling(out, scale, mode, distribution, fan_in, fan_out, layout,
+                             in_axis, out_axis, batch_axis, shape, dtype, seed, stream,
+                             offset, threads, keras=True, input_axes=input_axes,
+                             output_axes=output_axes)
+
+
 @_named("VarianceScaling", "Keras' ``VarianceScaling(scale=1.0, mode='fan_in', "
-        "distribution='truncated_normal')``: ``variance_scaling`` with "
-        "``layout='keras'`` and Keras' legacy mapping of distribution='normal' "
-        "to 'truncated_normal'.")
+        "distribution='truncated_normal')``: mode fan_in, fan_out or fan_avg "
+        "(fan_geo_avg is JAX's: ValueError here, as in Keras); distribution "
+        "'truncated_normal', 'untruncated_normal', 'uniform', or 'normal', which "
+        "Keras maps to 'truncated_normal'.  " + _KERAS_VS_DOC)
 def _keras_variance_scaling(out=None, scale=1.0, mode="fan_in",
-                            distribution="truncated_normal", *, layout="keras", **kw):
-    if isinstance(distribution, str) and distribution.lower() == "normal":
-        distribution = "truncated_normal"
-    return variance_scaling(out, scale, mode, distribution, layout=layout, **kw)
+                            distribution="truncated_normal", **kw):
+    return _keras_variance_scaling_impl(out, scale, mode, distribution, **kw)
 
 
 def _keras_vs(name, scale, mode, distribution, formula):
     @_named(name, f"Keras' ``{name}()``: {formula}; "
-            f"``variance_scaling(scale={scale}, mode={mode!r}, "
-            f"distribution={distribution!r})`` with ``layout='keras'``.")
-    def init(out=None, *, layout="keras", **kw):
-        return variance_scaling(out, scale, mode, distribution, layout=layout, **kw)
+            f"``VarianceScaling(scale={scale}, mode={mode!r}, "
+            f"distribution={distribution!r})``.  " + _KERAS_VS_DOC)
+    def init(out=None, **kw):
+        return _keras_variance_scaling_impl(out, scale, mode, distribution, **kw)
     return init
 
 

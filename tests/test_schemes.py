@@ -3,6 +3,8 @@
 (KS and moment tests that are shown to fail on wrong scales), structure
 (orthogonal, sparse, eye, dirac), lookup by name and argument checking."""
 import math
+import os
+import sys
 import tracemalloc
 import warnings
 
@@ -577,6 +579,63 @@ def test_keras_names_have_keras_behaviour(spy):
     assert_normal(spy, math.sqrt(2 / 30))
 
 
+def test_keras_variance_scaling_fans_and_modes(spy):
+    # keras test_variance_scaling: shape (25, 20) is (in, out) in Keras
+    S.initialize(np.empty((25, 20)), "VarianceScaling", scale=2.0, mode="fan_in", seed=0)
+    assert_truncated(spy, math.sqrt(2.0 / 25))
+    spy.calls.clear()
+    S.initialize(np.empty((25, 20)), "VarianceScaling", scale=2.0, mode="fan_out", seed=0)
+    assert_truncated(spy, math.sqrt(2.0 / 20))
+    spy.calls.clear()
+    # keras test_variance_scaling_with_axes: (32, 4, 16), input_axes=[0] -> fan_in 32 ...
+    S.initialize(np.empty((32, 4, 16)), "VarianceScaling", scale=2.0, input_axes=[0],
+                 output_axes=[1, 2], seed=0)
+    assert_truncated(spy, math.sqrt(2.0 / 32))
+    spy.calls.clear()
+    # ... and without axes, the last two axes: fan_in = 32 * 4
+    S.initialize(np.empty((32, 4, 16)), "VarianceScaling", scale=2.0, seed=0)
+    assert_truncated(spy, math.sqrt(2.0 / 128))
+    spy.calls.clear()
+    # Keras' axes are the whole fans: the other axes do not count (JAX's would)
+    S.initialize(np.empty((3, 3, 8, 16)), "GlorotUniform", input_axes=(2,), output_axes=(3,),
+                 seed=0)
+    assert_uniform(spy, math.sqrt(6 / (8 + 16)))
+    spy.calls.clear()
+    S.initialize(np.empty((3, 3, 8, 16)), "glorot_uniform", in_axis=2, out_axis=3, seed=0)
+    assert_uniform(spy, math.sqrt(6 / (72 + 144)))
+    spy.calls.clear()
+    # the denominator is max(1.0, n) in Keras, n itself in JAX and fastinit's own
+    S.initialize(np.empty((4, 4)), "VarianceScaling", 2.0, "fan_in", "untruncated_normal",
+                 fan_in=0.5, seed=0)
+    assert_normal(spy, math.sqrt(2.0 / 1.0))
+    spy.calls.clear()
+    S.variance_scaling(np.empty((4, 4)), 2.0, "fan_in", "normal", fan_in=0.5, seed=0)
+    assert_normal(spy, math.sqrt(2.0 / 0.5))
+    spy.calls.clear()
+    S.initialize(np.empty((3, 5)), "HeNormal", fan_in=0.25, seed=0)
+    assert_truncated(spy, math.sqrt(2.0))
+
+
+@pytest.mark.parametrize("name, kwargs, exc, match", [
+    ("VarianceScaling", dict(mode="fan_geo_avg"), ValueError, "mode"),     # Keras has no geo
+    ("VarianceScaling", dict(mode="invalid_mode"), ValueError, "mode"),
+    ("VarianceScaling", dict(distribution="invalid_dist"), ValueError, "distribution"),
+    ("VarianceScaling", dict(scale=-1.0), ValueError, "scale"),
+    ("VarianceScaling", dict(scale=0.0), ValueError, "scale"),
+    ("HeNormal", dict(input_axes=[0]), ValueError, "output_axes"),
+    ("HeNormal", dict(output_axes=[1]), ValueError, "input_axes"),
+    ("HeNormal", dict(input_axes=[0], output_axes=[1], fan_in=3), ValueError, "fan_in"),
+    ("LecunUniform", dict(input_axes=[2], output_axes=[1]), ValueError, "input_axes"),
+    ("GlorotNormal", dict(input_axes=[0], output_axes=[0]), ValueError, "overlap|twice"),
+    ("GlorotNormal", dict(input_axes=0.5, output_axes=[1]), TypeError, "input_axes"),
+])
+def test_keras_variance_scaling_errors(name, kwargs, exc, match):
+    out = np.full((6, 8), SENTINEL, np.float32)
+    with pytest.raises(exc, match=match):
+        S.initialize(out, name, seed=0, **kwargs)
+    assert (out == SENTINEL).all()
+
+
 def test_keras_simple_initializers():
     x = S.get("RandomNormal")(shape=(300, 300), seed=1)
     np.testing.assert_array_equal(x, _core.normal(shape=(300, 300), mean=0.0, std=0.05, seed=1))
@@ -818,3 +877,98 @@ def test_buffer_out_is_returned():
     buf = array.array("f", [0.0] * 12)
     assert S.kaiming_uniform(buf, fan_in=4, seed=0) is buf
     assert any(v != 0 for v in buf)
+
+
+# ---- optional cross-checks against the installed anchors (skipped without them) --------
+# Random values differ by design; these compare the exact parameters each anchor hands
+# to its sampler (captured with a stub), and the deterministic schemes' values.
+
+def _keras_random_initializers(monkeypatch):
+    if "keras" not in sys.modules and "KERAS_BACKEND" not in os.environ:
+        monkeypatch.setenv("KERAS_BACKEND", "numpy")    # the lightest backend
+    pytest.importorskip("keras")
+    try:
+        from keras.src.initializers import random_initializers as ri
+    except ImportError:
+        pytest.skip("keras.src.initializers.random_initializers moved")
+    return ri
+
+
+class _KerasRandomStub:
+    """Records (distribution, params) instead of sampling."""
+
+    def __init__(self, real):
+        self._real = real
+        self.calls = []
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+    def truncated_normal(self, shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+        self.calls.append(("truncated_normal", (mean, stddev)))
+
+    def normal(self, shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+        self.calls.append(("normal", (mean, stddev)))
+
+    def uniform(self, shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+        self.calls.append(("uniform", (minval, maxval)))
+
+
+KERAS_CLASSES = ["GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunUniform",
+                 "LecunNormal"]
+KERAS_SHAPES = [(25, 20), (3, 3, 8, 16), (5, 7, 9), (1, 1), (2, 3, 4, 5, 6)]
+
+
+def _ours_as_keras(spy):
+    """The call fastinit made, in Keras' terms (truncated: the sigma given)."""
+    kind, params, _ = only_call(spy)
+    spy.calls.clear()
+    if kind == "uniform":
+        return "uniform", params
+    if kind == "normal":
+        return "normal", params
+    mean, sigma, a, b = params
+    assert (a, b) == (-2.0, 2.0)
+    return "truncated_normal", (mean, sigma)
+
+
+@pytest.mark.parametrize("shape", KERAS_SHAPES)
+def test_keras_names_match_installed_keras(spy, monkeypatch, shape):
+    ri = _keras_random_initializers(monkeypatch)
+    stub = _KerasRandomStub(ri.random)
+    monkeypatch.setattr(ri, "random", stub)
+    import keras
+    cases = [(name, {}, getattr(keras.initializers, name)(seed=1)) for name in KERAS_CLASSES]
+    for scale, mode, dist in [(2.0, "fan_in", "normal"), (0.5, "fan_out", "uniform"),
+                              (3.0, "fan_avg", "untruncated_normal"),
+                              (1.0, "fan_avg", "truncated_normal")]:
+        kw = dict(scale=scale, mode=mode, distribution=dist)
+        cases.append(("VarianceScaling", kw, keras.initializers.VarianceScaling(seed=1, **kw)))
+    if len(shape) >= 3:
+        axes = dict(input_axes=[0], output_axes=[1, 2])
+        cases.append(("VarianceScaling", dict(mode="fan_avg", **axes),
+                      keras.initializers.VarianceScaling(mode="fan_avg", seed=1, **axes)))
+        cases.append(("HeNormal", axes, keras.initializers.HeNormal(seed=1, **axes)))
+    for name, kw, keras_init in cases:
+        stub.calls.clear()
+        keras_init(shape)
+        S.initialize(np.empty(shape), name, seed=0, **kw)
+        assert _ours_as_keras(spy) == stub.calls[0], (name, kw)
+
+
+def test_keras_deterministic_and_structural_match_installed_keras(monkeypatch):
+    _keras_random_initializers(monkeypatch)
+    import keras
+    for shape in [(3, 3), (2, 5), (5, 2)]:
+        np.testing.assert_array_equal(
+            np.asarray(keras.initializers.Identity(gain=2.5)(shape), np.float64),
+            S.initialize(np.empty(shape), "Identity", gain=2.5))
+    with pytest.raises(ValueError):
+        keras.initializers.Identity()((2, 2, 2))
+    with pytest.raises(ValueError):
+        S.initialize(np.empty((2, 2, 2)), "Identity")
+    k = np.asarray(keras.initializers.Orthogonal(gain=1.5, seed=3)((3, 3, 4, 8)), np.float64)
+    w = S.initialize(np.empty((3, 3, 4, 8)), "Orthogonal", gain=1.5, seed=3)
+    for m in (k, w):                          # the same flattening: (36, 8), orthogonal columns
+        m = m.reshape(36, 8)
+        np.testing.assert_allclose(m.T @ m, 1.5 ** 2 * np.eye(8), atol=1e-5)
