@@ -41,7 +41,8 @@ __all__ = [
     "xavier_uniform", "glorot_uniform", "xavier_normal", "glorot_normal",
     "kaiming_uniform", "he_uniform", "kaiming_normal", "he_normal",
     "lecun_uniform", "lecun_normal", "variance_scaling", "orthogonal", "sparse",
-    "eye", "identity", "dirac", "torch_default", "get", "initialize", "names",
+    "delta_orthogonal", "eye", "identity", "dirac", "torch_default", "get", "initialize",
+    "names",
 ]
 
 #: Standard deviation of N(0, 1) truncated to [-2, 2]: the constant Keras and
@@ -670,6 +671,43 @@ def dirac(out=None, groups=1, *, shape=None, dtype=None):
     return _result(out, arr)
 
 
+def delta_orthogonal(out=None, gain=1.0, *, column_axis=-1, shape=None, dtype=None,
+                     seed=None, stream=0, offset=0, threads=None):
+    """JAX's ``delta_orthogonal`` (Xiao et al. 2018): for a 3-, 4- or 5-D
+    convolution kernel in JAX/Keras layout (*kernel, in, out) with in <= out,
+    zeros except at the kernel's centre ``((k1 - 1) // 2, ...)`` -- note:
+    not dirac's ``k // 2`` for even k, as JAX -- which holds the (in, out)
+    matrix ``orthogonal(shape=shape[-2:], gain, column_axis=column_axis)``
+    drawn with the same seed/stream/offset (orthonormal rows).
+
+    Raises ValueError for another rank, or when in > out.
+    """
+    arr = _core.prepare_out(out, shape, dtype)
+    gain = _real("gain", gain)
+    if arr.ndim not in (3, 4, 5):
+        raise ValueError(f"delta_orthogonal supports only 3, 4 or 5 dimensions (a 3D, 4D "
+                         f"or 5D shape), got out.shape={arr.shape} of rank {arr.ndim}")
+    n_in, n_out = arr.shape[-2:]
+    if n_in > n_out:
+        raise ValueError(f"delta_orthogonal needs fan_in <= fan_out: out.shape={arr.shape} "
+                         f"has in={n_in} > out={n_out} (layout (*kernel, in, out))")
+    if not _is_int(column_axis):
+        raise TypeError(f"column_axis must be an int, got {column_axis!r}")
+    if not -2 <= column_axis < 2:
+        raise ValueError(f"column_axis={column_axis} is out of range for the (in, out) "
+                         f"matrix of shape {arr.shape[-2:]}")
+    seed, stream, offset, threads = _rng(seed, stream, offset, threads, arr.size)
+    if arr.size == 0:
+        return _result(out, arr)
+    q = orthogonal(shape=(n_in, n_out), dtype=np.float64, gain=gain,
+                   column_axis=int(column_axis), seed=seed, stream=stream, offset=offset,
+                   threads=threads)
+    arr[...] = 0
+    centre = tuple((k - 1) // 2 for k in arr.shape[:-2])
+    np.copyto(arr[centre], q, casting="unsafe")
+    return _result(out, arr)
+
+
 # ---- PyTorch's default Linear/Conv initialization -----------------------------------------
 
 def torch_default(weight, bias=None, *, seed=None, stream=0, offset=0, threads=None):
@@ -812,7 +850,7 @@ _REGISTRY = {
     "kaiming_normal": kaiming_normal, "he_normal": he_normal,
     "lecun_uniform": lecun_uniform, "lecun_normal": lecun_normal,
     "variance_scaling": variance_scaling, "orthogonal": orthogonal, "sparse": sparse,
-    "eye": eye, "identity": identity, "dirac": dirac,
+    "eye": eye, "identity": identity, "dirac": dirac, "delta_orthogonal": delta_orthogonal,
     "uniform": _core.uniform, "normal": _core.normal,
     "truncated_normal": _core.truncated_normal,
     "constant": _core.constant, "zeros": _core.zeros, "ones": _core.ones,

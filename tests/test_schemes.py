@@ -492,6 +492,64 @@ def test_dirac(shape, groups):
     np.testing.assert_array_equal(out, dirac_expected(shape, groups))
 
 
+@pytest.mark.parametrize("shape, centre", [
+    ((3, 4, 5), (1,)), ((2, 3, 4, 5), (0, 1)), ((4, 4, 2, 2), (1, 1)), ((1, 3, 2, 6), (0, 1)),
+    ((3, 2, 5, 2, 3), (1, 0, 2)),
+])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_delta_orthogonal(shape, centre, dtype):
+    """JAX's delta_orthogonal: (*kernel, in, out), the orthogonal (in, out)
+    matrix at ((k - 1) // 2, ...) -- for even k that is k // 2 - 1, not dirac's
+    k // 2 -- and zeros elsewhere."""
+    out = np.full(shape, SENTINEL, dtype)
+    assert S.delta_orthogonal(out, 1.5, seed=4, stream="d") is out
+    m = out[centre].astype(np.float64)
+    np.testing.assert_allclose(m, S.orthogonal(shape=shape[-2:], dtype=np.float64, gain=1.5,
+                                               seed=4, stream="d").astype(dtype), rtol=0,
+                               atol=0)
+    assert_orthogonal(m, 1.5, 1e-5 if dtype == np.float32 else 1e-13)
+    rest = out.copy()
+    rest[centre] = 0
+    assert (rest == 0).all()
+    assert S.get("delta_orthogonal") is S.delta_orthogonal
+    # column_axis as JAX's orthogonal: -2 runs the columns along the in axis
+    c = S.delta_orthogonal(shape=shape, dtype=np.float64, column_axis=-2, seed=4)
+    np.testing.assert_array_equal(c[centre], S.orthogonal(shape=shape[-2:], dtype=np.float64,
+                                                          column_axis=-2, seed=4))
+
+
+def test_delta_orthogonal_zero_size_and_narrow_dtypes():
+    for shape in [(0, 2, 3), (3, 0, 2), (3, 2, 0, 0)]:
+        out = np.empty(shape, np.float32)
+        assert S.delta_orthogonal(out, seed=0) is out
+    for dtype in [np.float16] + (["bfloat16"] if _has_bfloat16() else []):
+        w = S.delta_orthogonal(shape=(3, 3, 8, 16), dtype=dtype, seed=0)
+        assert_orthogonal(w[1, 1].astype(np.float32), 1.0, 5e-3)
+
+
+def _has_bfloat16():
+    try:
+        import ml_dtypes  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("shape, kwargs, exc, match", [
+    ((3, 3), {}, ValueError, "3, 4 or 5"), ((2, 2, 2, 2, 2, 2), {}, ValueError, "3, 4 or 5"),
+    ((3, 3, 5, 2), {}, ValueError, "fan_in <= fan_out"),     # in=5 > out=2
+    ((3, 2, 4), dict(column_axis=2), ValueError, "column_axis"),
+    ((3, 2, 4), dict(column_axis=1.0), TypeError, "column_axis"),
+    ((3, 2, 4), dict(gain=float("nan")), ValueError, "gain"),
+    ((3, 2, 4), dict(seed=-1), ValueError, "seed"),
+])
+def test_delta_orthogonal_errors(shape, kwargs, exc, match):
+    out = np.full(shape, SENTINEL)
+    with pytest.raises(exc, match=match):
+        S.delta_orthogonal(out, **kwargs)
+    assert (out == SENTINEL).all()
+
+
 # ---- torch_default ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("wshape", [(10, 7), (8, 4, 3, 3)])
@@ -972,3 +1030,104 @@ def test_keras_deterministic_and_structural_match_installed_keras(monkeypatch):
     for m in (k, w):                          # the same flattening: (36, 8), orthogonal columns
         m = m.reshape(36, 8)
         np.testing.assert_allclose(m.T @ m, 1.5 ** 2 * np.eye(8), atol=1e-5)
+
+
+def _jax_initializers_with_ones(monkeypatch):
+    """jax.nn.initializers with its samplers returning ones: each initializer
+    then returns its own multiplier (std or limit), computed in float64."""
+    jax = pytest.importorskip("jax")
+    try:
+        from jax._src.nn import initializers as ji
+    except ImportError:
+        pytest.skip("jax._src.nn.initializers moved")
+    import jax.numpy as jnp
+
+    class Ones:
+        def __getattr__(self, name):
+            return getattr(jax.random, name)
+
+        def truncated_normal(self, key, lower, upper, shape, dtype, **kw):
+            assert (lower, upper) == (-2, 2)
+            return jnp.ones(shape, dtype)
+
+        def normal(self, key, shape, dtype, **kw):
+            return jnp.ones(shape, dtype)
+
+        def uniform(self, key, shape, dtype, minval=0.0, **kw):
+            assert minval == -1
+            return jnp.ones(shape, dtype)
+
+    monkeypatch.setattr(ji, "random", Ones())
+    return jax, jnp
+
+
+@pytest.mark.parametrize("shape, axes", [
+    ((25, 20), {}), ((3, 3, 8, 16), {}), ((5, 7, 9), {}),
+    ((2, 3, 4, 5), dict(in_axis=(0, 1), out_axis=(-2, -1))),
+    ((2, 3, 4, 5), dict(in_axis=0, out_axis=(2, 3), batch_axis=1)),
+])
+def test_jax_initializers_match_installed_jax(spy, monkeypatch, shape, axes):
+    jax, jnp = _jax_initializers_with_ones(monkeypatch)
+    key = jax.random.PRNGKey(0)
+    ours = {
+        "glorot_uniform": lambda w, **kw: S.variance_scaling(w, 1.0, "fan_avg", "uniform",
+                                                             **kw),
+        "glorot_normal": lambda w, **kw: S.xavier_normal(w, truncated=True, **kw),
+        "he_normal": lambda w, **kw: S.kaiming_normal(w, truncated=True, **kw),
+        "lecun_uniform": lambda w, **kw: S.lecun_uniform(w, **kw),
+        "lecun_normal": lambda w, **kw: S.lecun_normal(w, truncated=True, **kw),
+        "he_uniform": lambda w, **kw: S.variance_scaling(w, 2.0, "fan_in", "uniform", **kw),
+    }
+    with jax.enable_x64(True):
+        for name, fn in ours.items():
+            theirs = float(getattr(jax.nn.initializers, name)(**axes)(key, shape,
+                                                                      jnp.float64).ravel()[0])
+            fn(np.empty(shape), layout="jax", seed=0, **axes)
+            kind, params, _ = only_call(spy)
+            spy.calls.clear()
+            assert params[1] == theirs, name            # std, sigma or limit: bit for bit
+        for mode in ["fan_in", "fan_out", "fan_avg", "fan_geo_avg"]:
+            for dist in ["normal", "uniform", "truncated_normal"]:
+                init = jax.nn.initializers.variance_scaling(0.7, mode, dist, **axes)
+                theirs = float(init(key, shape, jnp.float64).ravel()[0])
+                S.variance_scaling(np.empty(shape), 0.7, mode, dist, layout="jax", seed=0,
+                                   **axes)
+                kind, params, _ = only_call(spy)
+                spy.calls.clear()
+                assert params[1] == theirs, (mode, dist)
+        # xavier_uniform/kaiming_uniform keep PyTorch's expression sqrt(3) * std: equal
+        # to JAX's sqrt(3 * variance) up to the last bit
+        for name, fn in [("he_uniform", S.kaiming_uniform), ("glorot_uniform",
+                                                             S.xavier_uniform)]:
+            theirs = float(getattr(jax.nn.initializers, name)(**axes)(key, shape, jnp.float64)
+                           .ravel()[0])
+            fn(np.empty(shape), layout="jax", seed=0, **axes)
+            assert only_call(spy)[1][1] == pytest.approx(theirs, rel=5e-16, abs=0)
+            spy.calls.clear()
+
+
+def test_jax_structural_match_installed_jax():
+    jax = pytest.importorskip("jax")
+    key = jax.random.PRNGKey(0)
+    for shape in [(3, 4, 5), (2, 3, 4, 5), (4, 4, 2, 2), (3, 2, 5, 2, 3)]:
+        theirs = np.asarray(jax.nn.initializers.delta_orthogonal()(key, shape))
+        ours = S.delta_orthogonal(shape=shape, seed=0)
+        axes = tuple(range(len(shape) - 2))
+        np.testing.assert_array_equal(np.abs(theirs).sum(axis=(-2, -1)) > 0,
+                                      np.abs(ours).sum(axis=(-2, -1)) > 0)
+        assert np.count_nonzero(np.abs(ours).sum(axis=(-2, -1))) == 1, axes
+    for shape in [(3, 3, 5, 2), (3, 3)]:
+        with pytest.raises(ValueError):
+            jax.nn.initializers.delta_orthogonal()(key, shape)
+        with pytest.raises(ValueError):
+            S.delta_orthogonal(shape=shape, seed=0)
+    # orthogonal(column_axis=0): the same flattening as JAX's
+    theirs = np.asarray(jax.nn.initializers.orthogonal(column_axis=0)(key, (6, 4, 5)))
+    ours = S.orthogonal(shape=(6, 4, 5), column_axis=0, seed=0)
+    for w in (theirs, ours):
+        m = np.moveaxis(w, 0, -1).reshape(20, 6).astype(np.float64)
+        np.testing.assert_allclose(m.T @ m, np.eye(6), atol=1e-5)
+    with pytest.raises(ValueError):
+        jax.nn.initializers.orthogonal()(key, (5,))
+    with pytest.raises(ValueError):
+        S.orthogonal(shape=(5,), seed=0)
