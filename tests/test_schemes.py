@@ -415,6 +415,7 @@ def test_orthogonal_float64_wide_needs_no_scratch():
 
 @pytest.mark.parametrize("rows, sparsity, nzero", [
     (10, 0.1, 1), (10, 0.25, 3), (10, 0.5, 5), (7, 0.3, 3), (10, 1.0, 10), (10, 0.0, 0),
+    (100, 0.55, 56),      # PyTorch's math.ceil(sparsity * rows): 0.55 * 100 = 55.000...01
 ])
 def test_sparse_column_counts(rows, sparsity, nzero):
     dense = _core.normal(shape=(rows, 50), std=0.01, seed=8, stream=2)
@@ -1131,3 +1132,102 @@ def test_jax_structural_match_installed_jax():
         jax.nn.initializers.orthogonal()(key, (5,))
     with pytest.raises(ValueError):
         S.orthogonal(shape=(5,), seed=0)
+
+
+class _TorchCapture:
+    """A torch.Tensor subclass whose uniform_/normal_ record their arguments
+    instead of sampling (what torch.nn.init hands its sampler)."""
+
+    @staticmethod
+    def make(torch, shape):
+        calls = []
+
+        class Cap(torch.Tensor):
+            def uniform_(self, a=0.0, b=1.0, generator=None):
+                calls.append(("uniform", (a, b)))
+                return self
+
+            def normal_(self, mean=0.0, std=1.0, generator=None):
+                calls.append(("normal", (mean, std)))
+                return self
+
+        return torch.empty(shape, dtype=torch.float64).as_subclass(Cap), calls
+
+
+TORCH_SHAPES = [(16, 8, 3, 3), (25, 20), (7, 5, 3), (3, 2, 2, 2, 2), (1, 1), (300, 1)]
+
+
+@pytest.mark.parametrize("shape", TORCH_SHAPES)
+def test_torch_schemes_match_installed_torch(spy, shape):
+    torch = pytest.importorskip("torch")
+    init = torch.nn.init
+    cases = [(init.xavier_uniform_, S.xavier_uniform, dict(gain=g)) for g in (1, 0.3, 5 / 3)]
+    cases += [(init.xavier_normal_, S.xavier_normal, dict(gain=g)) for g in (1, 2.5)]
+    for a in (0, 0.2, math.sqrt(5), -1.5):
+        for mode in ("fan_in", "fan_out", "Fan_Out"):
+            for nl in ("leaky_relu", "relu", "tanh", "selu", "linear"):
+                kw = dict(a=a, mode=mode, nonlinearity=nl)
+                cases.append((init.kaiming_uniform_, S.kaiming_uniform, kw))
+                cases.append((init.kaiming_normal_, S.kaiming_normal, kw))
+    for theirs, ours, kw in cases:
+        t, calls = _TorchCapture.make(torch, shape)
+        theirs(t, **kw)
+        ours(np.empty(shape), seed=0, **kw)
+        kind, params, _ = only_call(spy)
+        spy.calls.clear()
+        assert [(kind, params)] == calls, (theirs.__name__, kw)   # bit for bit
+
+
+def test_torch_structural_match_installed_torch():
+    torch = pytest.importorskip("torch")
+    init = torch.nn.init
+    for shape in [(3, 5), (5, 3), (4, 4), (1, 6)]:
+        t = init.eye_(torch.empty(shape, dtype=torch.float64))
+        np.testing.assert_array_equal(t.numpy(), S.eye(np.empty(shape)))
+    for shape, groups in [((4, 2, 3), 1), ((3, 5, 4), 1), ((6, 2, 3, 3), 2), ((6, 3, 2, 4), 3),
+                          ((4, 4, 3, 3, 3), 1), ((8, 1, 5, 5, 2), 4), ((9, 3, 4, 4), 3)]:
+        t = init.dirac_(torch.randn(shape, dtype=torch.float64), groups)
+        np.testing.assert_array_equal(t.numpy(), S.dirac(np.full(shape, SENTINEL), groups))
+    for fn, theirs_fn, shape in [(S.eye, init.eye_, (3,)), (S.eye, init.eye_, (2, 2, 2)),
+                                 (S.dirac, init.dirac_, (3, 3)),
+                                 (S.orthogonal, init.orthogonal_, (4,)),
+                                 (S.sparse, lambda t: init.sparse_(t, 0.5), (2, 2, 2)),
+                                 (S.xavier_uniform, init.xavier_uniform_, ()),
+                                 (S.kaiming_normal, init.kaiming_normal_, (5,))]:
+        with pytest.raises(ValueError):
+            theirs_fn(torch.empty(shape))
+        kw = dict(sparsity=0.5) if fn is S.sparse else {}
+        with pytest.raises(ValueError):
+            fn(np.empty(shape), **kw)
+    with pytest.raises(ValueError, match="divisible"):
+        init.dirac_(torch.empty(6, 2, 3), 4)
+    with pytest.raises(ValueError, match="divisible"):
+        S.dirac(np.empty((6, 2, 3)), 4)
+    # sparse_: the same number of zeros per column (math.ceil(sparsity * rows))
+    for rows, sparsity in [(10, 0.25), (100, 0.55), (7, 0.3)]:
+        t = init.sparse_(torch.empty(rows, 40, dtype=torch.float64), sparsity, std=1.0)
+        w = S.sparse(np.empty((rows, 40)), sparsity, 1.0, seed=0)
+        np.testing.assert_array_equal((t == 0).sum(0).numpy(), (w == 0).sum(axis=0))
+    # orthogonal_: the same flattening (rows = shape[0])
+    for shape in [(3, 4), (4, 3), (20, 2, 3, 4), (2, 3, 4, 5)]:
+        t = init.orthogonal_(torch.empty(shape, dtype=torch.float64), gain=1.5)
+        w = S.orthogonal(np.empty(shape), gain=1.5, seed=0)
+        for m in (t.numpy(), w):
+            m = m.reshape(shape[0], -1)
+            gram = m.T @ m if m.shape[0] > m.shape[1] else m @ m.T
+            np.testing.assert_allclose(gram, 1.5 ** 2 * np.eye(min(m.shape)), atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(10, 7), (8, 4, 3, 3), (6, 3, 5), (4, 0)])
+def test_torch_default_matches_installed_torch(spy, shape):
+    torch = pytest.importorskip("torch")
+    fan_in = math.prod(shape[1:])
+    t, calls = _TorchCapture.make(torch, shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.nn.init.kaiming_uniform_(t, a=math.sqrt(5))      # nn.Linear/ConvNd's weight
+        S.torch_default(np.empty(shape), np.empty(shape[0]), seed=0)
+    b = 1 / math.sqrt(fan_in) if fan_in > 0 else 0                # and bias, as theirs
+    expected = calls + [("uniform", (-b, b))]
+    got = [(k, p) for k, p, _ in spy.calls]
+    assert got == expected
