@@ -465,8 +465,12 @@ def orthogonal(out=None, gain=1.0, *, layout="torch", column_axis=None, shape=No
     G = ``normal(std=1)`` of shape (rows, cols) in float64 from the same
     seed/stream/offset; Q R = the QR factorization of G (of G^T when rows <
     cols); Q's columns are multiplied by the signs of diag(R) (a zero
-    diagonal counts as +1), transposed back when rows < cols, times gain.
-    So rows are orthonormal when rows <= cols, columns when rows >= cols.
+    diagonal counts as +1, so Q stays orthonormal: PyTorch's and Keras'
+    sign(0) = 0 would zero that column, JAX's d / |d| make it NaN -- a case
+    of probability 0 for a Gaussian G), transposed back when rows < cols,
+    times gain.  So rows are orthonormal when rows <= cols, columns when
+    rows >= cols.  The QR runs in float64 whatever the dtype (PyTorch and
+    Keras factor in the tensor's dtype), and the result is rounded once.
 
     Memory: one float64 rows x cols scratch besides ``out`` (none when
     ``out`` is float64 and already in the layout LAPACK wants); the QR runs

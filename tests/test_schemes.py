@@ -364,6 +364,21 @@ def test_orthogonal_numpy_fallback(monkeypatch):
                                ref_wide, atol=1e-13)
 
 
+@pytest.mark.parametrize("lapack", [True, False])
+def test_orthogonal_sign_of_a_zero_diagonal_is_plus_one(monkeypatch, lapack):
+    """PyTorch multiplies Q by sign(diag(R)) with sign(0) = 0 (Keras too), which
+    zeroes a column of Q when R has a zero on its diagonal; JAX divides by
+    |d| (NaN there).  fastinit counts a zero as +1, so Q stays orthonormal."""
+    if not lapack:
+        monkeypatch.setattr(S, "_lapack_lite", None)
+    buf = np.zeros((2, 3))          # the 3 x 2 matrix [[2, 0], [0, 0], [0, 0]], column-major
+    buf[0] = [2.0, 0.0, 0.0]        # its second column is zero: R[1, 1] = 0
+    signs = S._lapack_qr_inplace(buf, 3, 2)
+    np.testing.assert_array_equal(np.abs(signs), [1.0, 1.0])
+    q = (buf * signs[:, None]).T    # the 3 x 2 result
+    np.testing.assert_allclose(q.T @ q, np.eye(2), atol=1e-15)
+
+
 def test_orthogonal_layouts():
     # keras layout: rows = prod(shape[:-1]), cols = shape[-1]
     w = S.orthogonal(shape=(3, 3, 4, 8), layout="keras", seed=2, dtype=np.float64)
