@@ -83,6 +83,14 @@ def _bound(name, value):
     return v
 
 
+def _interval(lo_name, lo, hi_name, hi):
+    """(lo, hi) as floats, finite, lo <= hi."""
+    lo, hi = _real(lo_name, lo), _real(hi_name, hi)
+    if lo > hi:
+        raise ValueError(f"{lo_name}={lo!r} is greater than {hi_name}={hi!r}")
+    return lo, hi
+
+
 def _bool(name, value):
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r}")
@@ -112,8 +120,8 @@ def _rng(seed, stream, offset, threads, size):
     if offset + size > _U64:
         raise ValueError(f"offset={offset} plus the array size {size} exceeds 2**64, "
                          f"the end of the stream")
-    if threads is not None and (not _is_int(threads) or threads < 1):
-        raise ValueError(f"threads={threads!r} must be a positive int or None")
+    if threads is not None and (not _is_int(threads) or not 1 <= threads < 2 ** 31):
+        raise ValueError(f"threads={threads!r} must be a positive int (< 2**31) or None")
     return seed, stream, offset, threads
 
 
@@ -753,12 +761,13 @@ def _named(name, doc):
 
 @_named("uniform_", "PyTorch's ``uniform_(tensor, a=0, b=1)``: U[a, b).")
 def _torch_uniform(out=None, a=0.0, b=1.0, **kw):
+    a, b = _interval("a", a, "b", b)
     return _core.uniform(out, a, b, **kw)
 
 
 @_named("normal_", "PyTorch's ``normal_(tensor, mean=0, std=1)``: N(mean, std^2).")
 def _torch_normal(out=None, mean=0.0, std=1.0, **kw):
-    return _core.normal(out, mean, std, **kw)
+    return _core.normal(out, _real("mean", mean), _real("std", std, nonneg=True), **kw)
 
 
 @_named("trunc_normal_", "PyTorch's ``trunc_normal_(tensor, mean=0, std=1, a=-2, b=2)``: "
@@ -774,30 +783,36 @@ def _torch_trunc_normal(out=None, mean=0.0, std=1.0, a=-2.0, b=2.0, **kw):
     b = _bound("b", b)
     if not a < b:
         raise ValueError(f"a={a!r} must be less than b={b!r} (absolute bounds)")
-    _core.truncated_normal(arr, mean, std, (a - mean) / std, (b - mean) / std, **kw)
+    za, zb = (a - mean) / std, (b - mean) / std
+    if not za < zb:
+        raise ValueError(f"[a, b] = [{a!r}, {b!r}] is empty in units of std={std!r} "
+                         f"around mean={mean!r}")
+    _core.truncated_normal(arr, mean, std, za, zb, **kw)
     return _result(out, arr)
 
 
 @_named("constant_", "PyTorch's ``constant_(tensor, val)``.")
 def _torch_constant(out=None, val=0.0, **kw):
-    return _core.constant(out, val, **kw)
+    return _core.constant(out, _real("val", val), **kw)
 
 
 @_named("RandomNormal", "Keras' ``RandomNormal(mean=0.0, stddev=0.05)``.")
 def _keras_random_normal(out=None, mean=0.0, stddev=0.05, **kw):
-    return _core.normal(out, mean, stddev, **kw)
+    return _core.normal(out, _real("mean", mean), _real("stddev", stddev, nonneg=True), **kw)
 
 
 @_named("RandomUniform", "Keras' ``RandomUniform(minval=-0.05, maxval=0.05)``: "
         "U[minval, maxval).")
 def _keras_random_uniform(out=None, minval=-0.05, maxval=0.05, **kw):
+    minval, maxval = _interval("minval", minval, "maxval", maxval)
     return _core.uniform(out, minval, maxval, **kw)
 
 
 @_named("TruncatedNormal", "Keras' ``TruncatedNormal(mean=0.0, stddev=0.05)``: "
         "N(mean, stddev^2) cut at mean +- 2 stddev (no variance correction).")
 def _keras_truncated_normal(out=None, mean=0.0, stddev=0.05, **kw):
-    return _core.truncated_normal(out, mean, stddev, -2.0, 2.0, **kw)
+    return _core.truncated_normal(out, _real("mean", mean),
+                                  _real("stddev", stddev, nonneg=True), -2.0, 2.0, **kw)
 
 
 _KERAS_VS_DOC = (
@@ -885,6 +900,7 @@ _REGISTRY = {
     "RandomUniform": _keras_random_uniform, "random_uniform": _keras_random_uniform,
     "TruncatedNormal": _keras_truncated_normal,
     "Zeros": _core.zeros, "Ones": _core.ones, "Constant": _core.constant,
+    "zero": _core.zeros, "one": _core.ones,       # Keras' aliases
 }
 
 

@@ -610,15 +610,23 @@ def test_get_returns_the_functions():
 
 KERAS_NAMES = ["GlorotUniform", "GlorotNormal", "HeNormal", "HeUniform", "LecunUniform",
                "LecunNormal", "VarianceScaling", "Orthogonal", "Identity", "RandomNormal",
-               "RandomUniform", "TruncatedNormal", "Zeros", "Ones", "Constant"]
+               "RandomUniform", "TruncatedNormal", "Zeros", "Ones", "Constant",
+               "IdentityInitializer", "OrthogonalInitializer", "zero", "one", "random_normal",
+               "random_uniform"]
+JAX_NAMES = ["glorot_uniform", "glorot_normal", "xavier_uniform", "xavier_normal",
+             "he_uniform", "he_normal", "kaiming_uniform", "kaiming_normal", "lecun_uniform",
+             "lecun_normal", "variance_scaling", "orthogonal", "delta_orthogonal", "uniform",
+             "normal", "truncated_normal", "constant", "zeros", "ones"]
 TORCH_NAMES = ["xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
                "orthogonal_", "sparse_", "eye_", "dirac_", "uniform_", "normal_",
                "trunc_normal_", "constant_", "zeros_", "ones_"]
 
 
 def test_all_advertised_names_exist():
-    for name in KERAS_NAMES + TORCH_NAMES:
+    for name in KERAS_NAMES + TORCH_NAMES + JAX_NAMES:
         assert name in S.names()
+    np.testing.assert_array_equal(S.initialize(np.full(3, SENTINEL), "zero"), 0)
+    np.testing.assert_array_equal(S.initialize(np.full(3, SENTINEL), "one"), 1)
 
 
 def test_initialize_equals_direct_call():
@@ -849,6 +857,28 @@ def test_bad_arguments_leave_out_untouched(fn, kwargs, exc, match):
     out = np.full((6, 8), SENTINEL, np.float32)
     with pytest.raises(exc, match=match):
         fn(out, **kwargs)
+    assert (out == SENTINEL).all()
+
+
+@pytest.mark.parametrize("name, kwargs, exc, match", [
+    # the torch.nn.init / keras.initializers names report their own parameter names
+    ("uniform_", dict(a=1.0, b=0.5), ValueError, r"a=1.0 is greater than b=0.5"),
+    ("uniform_", dict(b="1"), TypeError, "b must"),
+    ("normal_", dict(std=-1.0), ValueError, "std=-1.0"),
+    ("constant_", dict(val=None), TypeError, "val must"),
+    ("RandomNormal", dict(stddev=-0.1), ValueError, "stddev=-0.1"),
+    ("RandomNormal", dict(mean=float("nan")), ValueError, "mean=nan"),
+    ("RandomUniform", dict(minval=1.0), ValueError, r"minval=1.0 is greater than maxval=0.05"),
+    ("RandomUniform", dict(maxval=[1]), TypeError, "maxval must"),
+    ("TruncatedNormal", dict(stddev="0.1"), TypeError, "stddev must"),
+    ("trunc_normal_", dict(mean=1e30, std=1.0, a=-2.0, b=2.0), ValueError, "empty"),
+    ("he_normal", dict(threads=2 ** 64), ValueError, "threads"),
+    ("Orthogonal", dict(threads=2 ** 31), ValueError, "threads"),
+])
+def test_named_variants_check_their_own_parameters(name, kwargs, exc, match):
+    out = np.full((6, 8), SENTINEL, np.float32)
+    with pytest.raises(exc, match=match):
+        S.initialize(out, name, seed=0, **kwargs)
     assert (out == SENTINEL).all()
 
 
