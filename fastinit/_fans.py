@@ -102,17 +102,20 @@ def compute_fans(shape, layout="torch", *, in_axis=None, out_axis=None, batch_ax
     >>> compute_fans((512, 8, 64), in_axis=0, out_axis=(1, 2))
     (512, 512)
 
-    Raises ValueError for a shape of rank < 2 (as PyTorch and JAX do; Keras
-    would return the size of a 1-D shape as both fans), and for axes that
-    overlap (JAX silently returns meaningless fans there).
+    Raises ValueError for a shape of rank < 2, whatever the axes (as PyTorch
+    does, and JAX with its default in_axis; JAX with an explicit in_axis
+    computes fans of a 1-D shape, and Keras returns (n, n) for shape (n,) and
+    (1, 1) for a scalar), and for axes that overlap (JAX silently returns
+    meaningless fans there).  The schemes take ``fan_in=``/``fan_out=`` for
+    such weights.
     """
     dims = _shape_tuple(shape)
     key = _check_layout(layout)
     ndim = len(dims)
     if ndim < 2:
-        raise ValueError(f"fans cannot be computed for shape={dims} of rank {ndim}: "
-                         f"at least 2 dimensions are needed (or give fan_in=/fan_out= "
-                         f"explicitly)")
+        raise ValueError(f"fan_in and fan_out cannot be computed for shape={dims} of rank "
+                         f"{ndim} (a tensor with fewer than 2 dimensions): the shape must "
+                         f"be at least 2D, or give fan_in=/fan_out= explicitly")
     default_in, default_out = _LAYOUT_AXES[key]
     ins = _axes("in_axis", default_in if in_axis is None else in_axis, ndim)
     outs = _axes("out_axis", default_out if out_axis is None else out_axis, ndim)

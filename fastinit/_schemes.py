@@ -22,11 +22,12 @@ seed, so the whole result is a function of (seed, stream, offset).
 import difflib
 import math
 import numbers
+import warnings
 
 import numpy as np
 
 from . import _core
-from ._fans import _check_layout, _is_int, calculate_gain, compute_fans
+from ._fans import _axes, _check_layout, _is_int, calculate_gain, compute_fans
 
 try:  # raw LAPACK (in place, no copies); NumPy ships it with numpy.linalg
     from numpy.linalg import lapack_lite as _lapack_lite
@@ -40,7 +41,8 @@ __all__ = [
     "xavier_uniform", "glorot_uniform", "xavier_normal", "glorot_normal",
     "kaiming_uniform", "he_uniform", "kaiming_normal", "he_normal",
     "lecun_uniform", "lecun_normal", "variance_scaling", "orthogonal", "sparse",
-    "eye", "identity", "dirac", "torch_default", "get", "initialize", "names",
+    "delta_orthogonal", "eye", "identity", "dirac", "torch_default", "get", "initialize",
+    "names",
 ]
 
 #: Standard deviation of N(0, 1) truncated to [-2, 2]: the constant Keras and
@@ -68,6 +70,25 @@ def _real(name, value, *, nonneg=False, positive=False):
     if nonneg and v < 0:
         raise ValueError(f"{name}={value!r} must not be negative")
     return v
+
+
+def _bound(name, value):
+    """A real number or +-inf (a truncation bound) as a float."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} "
+                        f"of type {type(value).__name__}")
+    v = float(value)
+    if math.isnan(v):
+        raise ValueError(f"{name}={value!r} is NaN")
+    return v
+
+
+def _interval(lo_name, lo, hi_name, hi):
+    """(lo, hi) as floats, finite, lo <= hi."""
+    lo, hi = _real(lo_name, lo), _real(hi_name, hi)
+    if lo > hi:
+        raise ValueError(f"{lo_name}={lo!r} is greater than {hi_name}={hi!r}")
+    return lo, hi
 
 
 def _bool(name, value):
@@ -99,8 +120,8 @@ def _rng(seed, stream, offset, threads, size):
     if offset + size > _U64:
         raise ValueError(f"offset={offset} plus the array size {size} exceeds 2**64, "
                          f"the end of the stream")
-    if threads is not None and (not _is_int(threads) or threads < 1):
-        raise ValueError(f"threads={threads!r} must be a positive int or None")
+    if threads is not None and (not _is_int(threads) or not 1 <= threads < 2 ** 31):
+        raise ValueError(f"threads={threads!r} must be a positive int (< 2**31) or None")
     return seed, stream, offset, threads
 
 
@@ -219,6 +240,23 @@ def _kaiming_std(arr, a, mode, nonlinearity, fan_in, fan_out, layout, in_axis, o
     return gain, fan
 
 
+def _gain_squared(nonlinearity, a, gain):
+    """gain ** 2 without the rounding of gain: 2 / (1 + a^2) for relu and
+    leaky_relu (so that a=0 gives exactly 2.0, Keras' and JAX's he_normal
+    scale), gain * gain otherwise."""
+    name = nonlinearity.lower()
+    if name == "relu":
+        return 2.0
+    if name == "leaky_relu":
+        return 2.0 / (1 + a ** 2)
+    return gain * gain
+
+
+def _warn_zero_element():
+    # PyTorch's kaiming_uniform_/kaiming_normal_ warn so (UserWarning)
+    warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=3)
+
+
 def kaiming_uniform(out=None, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *,
                     fan_in=None, fan_out=None, layout="torch", in_axis=None,
                     out_axis=None, batch_axis=(), shape=None, dtype=None, seed=None,
@@ -228,13 +266,16 @@ def kaiming_uniform(out=None, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *
     and fan = fan_in or fan_out by ``mode`` (PyTorch's ``kaiming_uniform_``;
     with the defaults a=0, "leaky_relu" the gain is sqrt(2), as for relu).
 
-    Alias: ``he_uniform``.
+    Alias: ``he_uniform``.  A zero-size ``out`` is left as it is, with
+    PyTorch's UserWarning "Initializing zero-element tensors is a no-op"
+    (after the arguments are checked).
     """
     arr = _core.prepare_out(out, shape, dtype)
     gain, fan = _kaiming_std(arr, a, mode, nonlinearity, fan_in, fan_out, layout,
                              in_axis, out_axis, batch_axis)
     seed, stream, offset, threads = _rng(seed, stream, offset, threads, arr.size)
     if arr.size == 0:
+        _warn_zero_element()
         return _result(out, arr)
     std = gain / math.sqrt(fan)
     bound = math.sqrt(3.0) * std
@@ -247,9 +288,13 @@ def kaiming_normal(out=None, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *,
                    in_axis=None, out_axis=None, batch_axis=(), shape=None, dtype=None,
                    seed=None, stream=0, offset=0, threads=None):
     """He et al. (2015), normal: N(0, std^2) with ``std = gain / sqrt(fan)``
-    (PyTorch's ``kaiming_normal_``).  ``truncated=True``: cut at +-2 sigma
-    with sigma = std / 0.87962566103423978 (the Keras/JAX ``he_normal``
-    form).  Alias: ``he_normal``.
+    (PyTorch's ``kaiming_normal_``).
+
+    ``truncated=True``: the Keras/JAX ``he_normal`` form, a normal cut at +-2
+    sigma with ``sigma = sqrt(gain^2 / fan) / 0.87962566103423978``, where
+    gain^2 = 2 / (1 + a^2) for relu/leaky_relu (so that with the defaults it
+    is bit for bit Keras' ``sqrt(2.0 / fan_in) / 0.8796...``).
+    Alias: ``he_normal``.  A zero-size ``out`` warns as ``kaiming_uniform``.
     """
     arr = _core.prepare_out(out, shape, dtype)
     truncated = _bool("truncated", truncated)
@@ -257,10 +302,13 @@ def kaiming_normal(out=None, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *,
                              in_axis, out_axis, batch_axis)
     seed, stream, offset, threads = _rng(seed, stream, offset, threads, arr.size)
     if arr.size == 0:
+        _warn_zero_element()
         return _result(out, arr)
-    std = gain / math.sqrt(fan)
     if truncated:
+        std = math.sqrt(_gain_squared(nonlinearity, float(a), gain) / fan)
         std = std / TRUNCATED_NORMAL_STD
+    else:
+        std = gain / math.sqrt(fan)
     _fill(arr, _normal_dist(truncated), std, seed, stream, offset, threads)
     return _result(out, arr)
 
@@ -271,12 +319,45 @@ he_normal = kaiming_normal
 
 # ---- variance scaling (Keras / JAX) and LeCun -------------------------------------------
 
+def _keras_axes_fans(arr, input_axes, output_axes, fan_in, fan_out):
+    """Keras 3's ``compute_fans(shape, input_axes, output_axes)``: the product
+    of the sizes of the input axes and of the output axes (no receptive
+    field: the other axes do not count); returns (fan_in, fan_out) to use as
+    explicit fans."""
+    if input_axes is None and output_axes is None:
+        return fan_in, fan_out
+    if input_axes is None or output_axes is None:
+        raise ValueError(f"give both input_axes= and output_axes= (Keras ignores one "
+                         f"alone), got input_axes={input_axes!r}, "
+                         f"output_axes={output_axes!r}")
+    if fan_in is not None or fan_out is not None:
+        raise ValueError(f"give either input_axes=/output_axes= or fan_in=/fan_out=, not "
+                         f"both (got fan_in={fan_in!r}, fan_out={fan_out!r})")
+    ins = _axes("input_axes", input_axes, arr.ndim)
+    outs = _axes("output_axes", output_axes, arr.ndim)
+    if set(ins) & set(outs):
+        raise ValueError(f"input_axes={input_axes!r} and output_axes={output_axes!r} "
+                         f"overlap for out.shape={arr.shape}")
+    return (math.prod(arr.shape[a] for a in ins), math.prod(arr.shape[a] for a in outs))
+
+
 def _variance_scaling(out, scale, mode, distribution, fan_in, fan_out, layout, in_axis,
-                      out_axis, batch_axis, shape, dtype, seed, stream, offset, threads):
+                      out_axis, batch_axis, shape, dtype, seed, stream, offset, threads,
+                      keras=False, input_axes=None, output_axes=None):
+    """keras=True: Keras 3's VarianceScaling -- modes fan_in/fan_out/fan_avg
+    only, distribution "normal" means "truncated_normal", input_axes/
+    output_axes as Keras, and the denominator is max(1.0, n)."""
     arr = _core.prepare_out(out, shape, dtype)
     scale = _real("scale", scale, positive=True)
-    mode = _choice("mode", mode, _FAN_MODES)
+    mode = _choice("mode", mode, _FAN_MODES[:3] if keras else _FAN_MODES)
+    if keras and isinstance(distribution, str) and distribution.lower() == "normal":
+        distribution = "truncated_normal"
     distribution = _choice("distribution", distribution, _DISTRIBUTIONS)
+    if keras:
+        fan_in, fan_out = _keras_axes_fans(arr, input_axes, output_axes, fan_in, fan_out)
+        if arr.size == 0:     # Keras' fans of an empty weight may be 0
+            fan_in = None if fan_in == 0 else fan_in
+            fan_out = None if fan_out == 0 else fan_out
     fi, fo = _fans(arr, mode != "fan_out", mode != "fan_in", fan_in, fan_out, layout,
                    in_axis, out_axis, batch_axis)
     seed, stream, offset, threads = _rng(seed, stream, offset, threads, arr.size)
@@ -290,6 +371,8 @@ def _variance_scaling(out, scale, mode, distribution, fan_in, fan_out, layout, i
         denominator = (fi + fo) / 2.0
     else:
         denominator = (fi * fo) ** 0.5
+    if keras:
+        denominator = max(1.0, denominator)
     variance = scale / denominator
     if distribution == "truncated_normal":
         _fill(arr, "truncated_normal", math.sqrt(variance) / TRUNCATED_NORMAL_STD,
@@ -390,8 +473,12 @@ def orthogonal(out=None, gain=1.0, *, layout="torch", column_axis=None, shape=No
     G = ``normal(std=1)`` of shape (rows, cols) in float64 from the same
     seed/stream/offset; Q R = the QR factorization of G (of G^T when rows <
     cols); Q's columns are multiplied by the signs of diag(R) (a zero
-    diagonal counts as +1), transposed back when rows < cols, times gain.
-    So rows are orthonormal when rows <= cols, columns when rows >= cols.
+    diagonal counts as +1, so Q stays orthonormal: PyTorch's and Keras'
+    sign(0) = 0 would zero that column, JAX's d / |d| make it NaN -- a case
+    of probability 0 for a Gaussian G), transposed back when rows < cols,
+    times gain.  So rows are orthonormal when rows <= cols, columns when
+    rows >= cols.  The QR runs in float64 whatever the dtype (PyTorch and
+    Keras factor in the tensor's dtype), and the result is rounded once.
 
     Memory: one float64 rows x cols scratch besides ``out`` (none when
     ``out`` is float64 and already in the layout LAPACK wants); the QR runs
@@ -596,6 +683,43 @@ def dirac(out=None, groups=1, *, shape=None, dtype=None):
     return _result(out, arr)
 
 
+def delta_orthogonal(out=None, gain=1.0, *, column_axis=-1, shape=None, dtype=None,
+                     seed=None, stream=0, offset=0, threads=None):
+    """JAX's ``delta_orthogonal`` (Xiao et al. 2018): for a 3-, 4- or 5-D
+    convolution kernel in JAX/Keras layout (*kernel, in, out) with in <= out,
+    zeros except at the kernel's centre ``((k1 - 1) // 2, ...)`` -- note:
+    not dirac's ``k // 2`` for even k, as JAX -- which holds the (in, out)
+    matrix ``orthogonal(shape=shape[-2:], gain, column_axis=column_axis)``
+    drawn with the same seed/stream/offset (orthonormal rows).
+
+    Raises ValueError for another rank, or when in > out.
+    """
+    arr = _core.prepare_out(out, shape, dtype)
+    gain = _real("gain", gain)
+    if arr.ndim not in (3, 4, 5):
+        raise ValueError(f"delta_orthogonal supports only 3, 4 or 5 dimensions (a 3D, 4D "
+                         f"or 5D shape), got out.shape={arr.shape} of rank {arr.ndim}")
+    n_in, n_out = arr.shape[-2:]
+    if n_in > n_out:
+        raise ValueError(f"delta_orthogonal needs fan_in <= fan_out: out.shape={arr.shape} "
+                         f"has in={n_in} > out={n_out} (layout (*kernel, in, out))")
+    if not _is_int(column_axis):
+        raise TypeError(f"column_axis must be an int, got {column_axis!r}")
+    if not -2 <= column_axis < 2:
+        raise ValueError(f"column_axis={column_axis} is out of range for the (in, out) "
+                         f"matrix of shape {arr.shape[-2:]}")
+    seed, stream, offset, threads = _rng(seed, stream, offset, threads, arr.size)
+    if arr.size == 0:
+        return _result(out, arr)
+    q = orthogonal(shape=(n_in, n_out), dtype=np.float64, gain=gain,
+                   column_axis=int(column_axis), seed=seed, stream=stream, offset=offset,
+                   threads=threads)
+    arr[...] = 0
+    centre = tuple((k - 1) // 2 for k in arr.shape[:-2])
+    np.copyto(arr[centre], q, casting="unsafe")
+    return _result(out, arr)
+
+
 # ---- PyTorch's default Linear/Conv initialization -----------------------------------------
 
 def torch_default(weight, bias=None, *, seed=None, stream=0, offset=0, threads=None):
@@ -637,66 +761,95 @@ def _named(name, doc):
 
 @_named("uniform_", "PyTorch's ``uniform_(tensor, a=0, b=1)``: U[a, b).")
 def _torch_uniform(out=None, a=0.0, b=1.0, **kw):
+    a, b = _interval("a", a, "b", b)
     return _core.uniform(out, a, b, **kw)
 
 
 @_named("normal_", "PyTorch's ``normal_(tensor, mean=0, std=1)``: N(mean, std^2).")
 def _torch_normal(out=None, mean=0.0, std=1.0, **kw):
-    return _core.normal(out, mean, std, **kw)
+    return _core.normal(out, _real("mean", mean), _real("std", std, nonneg=True), **kw)
 
 
 @_named("trunc_normal_", "PyTorch's ``trunc_normal_(tensor, mean=0, std=1, a=-2, b=2)``: "
         "N(mean, std^2) restricted to [a, b] -- a and b are absolute bounds, not in "
-        "units of std (std must be > 0).")
+        "units of std; either may be infinite; std must be > 0 and a < b.  Exact "
+        "(inverse CDF), so unlike PyTorch it does not warn when mean is more than "
+        "2 std outside [a, b].")
 def _torch_trunc_normal(out=None, mean=0.0, std=1.0, a=-2.0, b=2.0, **kw):
     arr = _core.prepare_out(out, kw.pop("shape", None), kw.pop("dtype", None))
     mean = _real("mean", mean)
     std = _real("std", std, positive=True)
-    a = _real("a", a)
-    b = _real("b", b)
-    _core.truncated_normal(arr, mean, std, (a - mean) / std, (b - mean) / std, **kw)
+    a = _bound("a", a)
+    b = _bound("b", b)
+    if not a < b:
+        raise ValueError(f"a={a!r} must be less than b={b!r} (absolute bounds)")
+    za, zb = (a - mean) / std, (b - mean) / std
+    if not za < zb:
+        raise ValueError(f"[a, b] = [{a!r}, {b!r}] is empty in units of std={std!r} "
+                         f"around mean={mean!r}")
+    _core.truncated_normal(arr, mean, std, za, zb, **kw)
     return _result(out, arr)
 
 
 @_named("constant_", "PyTorch's ``constant_(tensor, val)``.")
 def _torch_constant(out=None, val=0.0, **kw):
-    return _core.constant(out, val, **kw)
+    return _core.constant(out, _real("val", val), **kw)
 
 
 @_named("RandomNormal", "Keras' ``RandomNormal(mean=0.0, stddev=0.05)``.")
 def _keras_random_normal(out=None, mean=0.0, stddev=0.05, **kw):
-    return _core.normal(out, mean, stddev, **kw)
+    return _core.normal(out, _real("mean", mean), _real("stddev", stddev, nonneg=True), **kw)
 
 
 @_named("RandomUniform", "Keras' ``RandomUniform(minval=-0.05, maxval=0.05)``: "
         "U[minval, maxval).")
 def _keras_random_uniform(out=None, minval=-0.05, maxval=0.05, **kw):
+    minval, maxval = _interval("minval", minval, "maxval", maxval)
     return _core.uniform(out, minval, maxval, **kw)
 
 
 @_named("TruncatedNormal", "Keras' ``TruncatedNormal(mean=0.0, stddev=0.05)``: "
         "N(mean, stddev^2) cut at mean +- 2 stddev (no variance correction).")
 def _keras_truncated_normal(out=None, mean=0.0, stddev=0.05, **kw):
-    return _core.truncated_normal(out, mean, stddev, -2.0, 2.0, **kw)
+    return _core.truncated_normal(out, _real("mean", mean),
+                                  _real("stddev", stddev, nonneg=True), -2.0, 2.0, **kw)
+
+
+_KERAS_VS_DOC = (
+    "Keras 3's behaviour: ``layout='keras'`` (*kernel, in, out); "
+    "``input_axes=``/``output_axes=`` (both or neither) as Keras' ``compute_fans``: "
+    "fan_in = the product of the input axes' sizes, fan_out that of the output "
+    "axes' (the other axes do not count, unlike JAX's in_axis/out_axis); the "
+    "variance is scale / max(1.0, n).  Takes the keywords of ``variance_scaling``.")
+
+
+def _keras_variance_scaling_impl(out, scale, mode, distribution, *, fan_in=None,
+                                 fan_out=None, layout="keras", in_axis=None, out_axis=None,
+                                 batch_axis=(), input_axes=None, output_axes=None,
+                                 shape=None, dtype=None, seed=None, stream=0, offset=0,
+                                 threads=None):
+    return _variance_scaling(out, scale, mode, distribution, fan_in, fan_out, layout,
+                             in_axis, out_axis, batch_axis, shape, dtype, seed, stream,
+                             offset, threads, keras=True, input_axes=input_axes,
+                             output_axes=output_axes)
 
 
 @_named("VarianceScaling", "Keras' ``VarianceScaling(scale=1.0, mode='fan_in', "
-        "distribution='truncated_normal')``: ``variance_scaling`` with "
-        "``layout='keras'`` and Keras' legacy mapping of distribution='normal' "
-        "to 'truncated_normal'.")
+        "distribution='truncated_normal')``: mode fan_in, fan_out or fan_avg "
+        "(fan_geo_avg is JAX's: ValueError here, as in Keras); distribution "
+        "'truncated_normal', 'untruncated_normal', 'uniform', or 'normal', which "
+        "Keras maps to 'truncated_normal'.  " + _KERAS_VS_DOC)
 def _keras_variance_scaling(out=None, scale=1.0, mode="fan_in",
-                            distribution="truncated_normal", *, layout="keras", **kw):
-    if isinstance(distribution, str) and distribution.lower() == "normal":
-        distribution = "truncated_normal"
-    return variance_scaling(out, scale, mode, distribution, layout=layout, **kw)
+                            distribution="truncated_normal", **kw):
+    return _keras_variance_scaling_impl(out, scale, mode, distribution, **kw)
 
 
 def _keras_vs(name, scale, mode, distribution, formula):
     @_named(name, f"Keras' ``{name}()``: {formula}; "
-            f"``variance_scaling(scale={scale}, mode={mode!r}, "
-            f"distribution={distribution!r})`` with ``layout='keras'``.")
-    def init(out=None, *, layout="keras", **kw):
-        return variance_scaling(out, scale, mode, distribution, layout=layout, **kw)
+            f"``VarianceScaling(scale={scale}, mode={mode!r}, "
+            f"distribution={distribution!r})``.  " + _KERAS_VS_DOC)
+    def init(out=None, **kw):
+        return _keras_variance_scaling_impl(out, scale, mode, distribution, **kw)
     return init
 
 
@@ -716,7 +869,7 @@ _REGISTRY = {
     "kaiming_normal": kaiming_normal, "he_normal": he_normal,
     "lecun_uniform": lecun_uniform, "lecun_normal": lecun_normal,
     "variance_scaling": variance_scaling, "orthogonal": orthogonal, "sparse": sparse,
-    "eye": eye, "identity": identity, "dirac": dirac,
+    "eye": eye, "identity": identity, "dirac": dirac, "delta_orthogonal": delta_orthogonal,
     "uniform": _core.uniform, "normal": _core.normal,
     "truncated_normal": _core.truncated_normal,
     "constant": _core.constant, "zeros": _core.zeros, "ones": _core.ones,
@@ -747,6 +900,7 @@ _REGISTRY = {
     "RandomUniform": _keras_random_uniform, "random_uniform": _keras_random_uniform,
     "TruncatedNormal": _keras_truncated_normal,
     "Zeros": _core.zeros, "Ones": _core.ones, "Constant": _core.constant,
+    "zero": _core.zeros, "one": _core.ones,       # Keras' aliases
 }
 
 

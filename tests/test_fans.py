@@ -54,12 +54,15 @@ def test_zero_sized_dims_give_zero_fans():
     assert compute_fans((3, 3, 0, 8), "keras") == (0, 72)
 
 
-@pytest.mark.parametrize("shape", [(), (5,), 5, [7]])
+@pytest.mark.parametrize("shape", [(), (5,), 5, [7], (0,)])
 def test_rank_below_two_raises_naming_the_shape(shape):
-    with pytest.raises(ValueError, match="shape="):
+    with pytest.raises(ValueError, match=r"shape=\(\d*,?\) of rank [01]"):
         compute_fans(shape)
-    with pytest.raises(ValueError, match="rank"):
+    # the anchors' words: PyTorch "fewer than 2 dimensions", JAX "at least 2D"
+    with pytest.raises(ValueError, match="fewer than 2 dimensions.*at least 2D"):
         compute_fans(shape, "keras")
+    with pytest.raises(ValueError, match="rank"):    # explicit axes do not help
+        compute_fans(shape, in_axis=0, out_axis=-1)
 
 
 @pytest.mark.parametrize("kwargs, exc, match", [
@@ -183,3 +186,106 @@ def test_gain_bad_name(name):
 def test_gain_bad_param(param):
     with pytest.raises(ValueError, match="not a valid number"):
         calculate_gain("leaky_relu", param)
+
+
+def test_gain_pytorch_test_values():
+    # torch test_calculate_gain_leaky_relu / _nonlinear, with the values written there
+    assert calculate_gain("leaky_relu", None) == 1.4141428569978354
+    assert calculate_gain("leaky_relu", 0) == 1.4142135623730951          # int param
+    assert calculate_gain("leaky_relu", 0.01) == 1.4141428569978354
+    assert calculate_gain("leaky_relu", 10) == 0.14071950894605836         # int param
+    assert calculate_gain("tanh") == 1.6666666666666667
+    assert calculate_gain("selu") == 0.75
+
+
+@pytest.mark.parametrize("param", [True, [1], {"a": "b"}])
+def test_gain_pytorch_rejected_params(param):
+    # torch test_calculate_gain_leaky_relu_only_accepts_numbers
+    with pytest.raises(ValueError):
+        calculate_gain("leaky_relu", param)
+
+
+def test_gain_random_names_rejected():
+    # torch test_calculate_gain_only_accepts_valid_nonlinearities
+    import random
+    import string
+    rnd = random.Random(123)
+    for n in [2, 5, 25]:
+        name = "".join(rnd.choice(string.ascii_lowercase) for _ in range(n))
+        with pytest.raises(ValueError, match="Unsupported nonlinearity"):
+            calculate_gain(name)
+
+
+# ---- optional cross-checks against the installed anchors --------------------------------
+
+GAIN_CASES = [(n, None) for n in ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+                                  "conv_transpose2d", "conv_transpose3d", "sigmoid", "tanh",
+                                  "relu", "leaky_relu", "selu")]
+GAIN_CASES += [("leaky_relu", p) for p in (0, 1, 10, 0.2, -0.5, 5 ** 0.5, 1e-8, 123.25)]
+
+
+def test_gains_match_installed_torch():
+    init = pytest.importorskip("torch.nn.init")
+    for name, param in GAIN_CASES:
+        assert calculate_gain(name, param) == init.calculate_gain(name, param), (name, param)
+    for name, param in [("leaky_relu", True), ("leaky_relu", "0.1"), ("gelu", None),
+                        ("Leaky_ReLU ", None)]:
+        with pytest.raises(ValueError):
+            init.calculate_gain(name, param)
+        with pytest.raises(ValueError):
+            calculate_gain(name, param)
+
+
+def test_fans_match_installed_torch():
+    torch = pytest.importorskip("torch")
+    from torch.nn.init import _calculate_fan_in_and_fan_out
+    for shape in [(6, 4), (6, 4, 3), (6, 4, 3, 5), (6, 4, 3, 5, 2), (1, 1), (7, 1, 1, 1),
+                  (0, 3), (4, 0, 3, 3), (2, 3, 0)]:
+        assert compute_fans(shape) == _calculate_fan_in_and_fan_out(torch.empty(shape))
+    for shape in [(), (5,), (0,)]:
+        with pytest.raises(ValueError):
+            _calculate_fan_in_and_fan_out(torch.empty(shape))
+        with pytest.raises(ValueError):
+            compute_fans(shape)
+
+
+def test_fans_match_installed_jax():
+    pytest.importorskip("jax")
+    try:
+        from jax._src.nn.initializers import _compute_fans
+    except ImportError:
+        pytest.skip("jax._src.nn.initializers._compute_fans moved")
+    cases = [((2, 3, 4, 5), {}), ((2, 3, 4, 5), dict(in_axis=(0, 1), out_axis=(-2, -1))),
+             ((2, 3, 4, 5), dict(in_axis=0, out_axis=(2, 3), batch_axis=1)),
+             ((3, 3, 8, 16), {}), ((3, 3, 8, 16), dict(in_axis=-1, out_axis=-2)),
+             ((10, 3, 3, 4, 6), dict(batch_axis=0)), ((512, 8, 64), dict(in_axis=0,
+                                                                         out_axis=(1, 2)))]
+    for shape, kw in cases:
+        assert compute_fans(shape, "jax", **kw) == _compute_fans(shape, **kw), (shape, kw)
+    with pytest.raises(ValueError):
+        _compute_fans((5,))
+    with pytest.raises(ValueError):
+        compute_fans((5,), "jax")
+
+
+def test_fans_match_installed_keras(monkeypatch):
+    import os
+    import sys
+    if "keras" not in sys.modules and "KERAS_BACKEND" not in os.environ:
+        monkeypatch.setenv("KERAS_BACKEND", "numpy")
+    pytest.importorskip("keras")
+    try:
+        from keras.src.initializers.random_initializers import compute_fans as keras_fans
+    except ImportError:
+        pytest.skip("keras' compute_fans moved")
+    for shape in [(4, 6), (3, 4, 6), (3, 5, 4, 6), (3, 5, 2, 4, 6), (3, 3, 0, 8)]:
+        assert compute_fans(shape, "keras") == keras_fans(shape)
+    # Keras' explicit axes equal JAX-style ones when they cover every axis
+    assert compute_fans((512, 8, 64), in_axis=[0], out_axis=[1, 2]) == keras_fans(
+        (512, 8, 64), input_axes=[0], output_axes=[1, 2])
+    assert compute_fans((512, 8, 64), in_axis=[0, 1], out_axis=[2]) == keras_fans(
+        (512, 8, 64), input_axes=[0, 1], output_axes=[2])
+    # the documented difference: Keras has fans for rank < 2, fastinit raises
+    assert keras_fans((5,)) == (5, 5) and keras_fans(()) == (1, 1)
+    with pytest.raises(ValueError):
+        compute_fans((5,), "keras")

@@ -3,6 +3,8 @@
 (KS and moment tests that are shown to fail on wrong scales), structure
 (orthogonal, sparse, eye, dirac), lookup by name and argument checking."""
 import math
+import os
+import sys
 import tracemalloc
 import warnings
 
@@ -200,8 +202,9 @@ def test_schemes_are_the_core_fills_bit_for_bit(dtype):
     std = math.sqrt(2.0 / (1 + 0.0 ** 2)) / math.sqrt(fan_in)
     pair(S.kaiming_normal, _core.normal, 0.0, std)
     pair(S.kaiming_uniform, _core.uniform, -math.sqrt(3.0) * std, math.sqrt(3.0) * std)
-    pair(S.kaiming_normal, _core.truncated_normal, 0.0, std / 0.87962566103423978, -2.0, 2.0,
-         truncated=True)
+    # truncated: Keras' and JAX's he_normal expression, sqrt(scale / fan) / 0.8796...
+    pair(S.kaiming_normal, _core.truncated_normal, 0.0,
+         math.sqrt(2.0 / fan_in) / 0.87962566103423978, -2.0, 2.0, truncated=True)
     # Keras' expressions (keras/src/initializers/random_initializers.py)
     scale = 1.0 / max(1.0, (fan_in + fan_out) / 2.0)
     pair(S.variance_scaling, _core.truncated_normal, 0.0,
@@ -361,6 +364,21 @@ def test_orthogonal_numpy_fallback(monkeypatch):
                                ref_wide, atol=1e-13)
 
 
+@pytest.mark.parametrize("lapack", [True, False])
+def test_orthogonal_sign_of_a_zero_diagonal_is_plus_one(monkeypatch, lapack):
+    """PyTorch multiplies Q by sign(diag(R)) with sign(0) = 0 (Keras too), which
+    zeroes a column of Q when R has a zero on its diagonal; JAX divides by
+    |d| (NaN there).  fastinit counts a zero as +1, so Q stays orthonormal."""
+    if not lapack:
+        monkeypatch.setattr(S, "_lapack_lite", None)
+    buf = np.zeros((2, 3))          # the 3 x 2 matrix [[2, 0], [0, 0], [0, 0]], column-major
+    buf[0] = [2.0, 0.0, 0.0]        # its second column is zero: R[1, 1] = 0
+    signs = S._lapack_qr_inplace(buf, 3, 2)
+    np.testing.assert_array_equal(np.abs(signs), [1.0, 1.0])
+    q = (buf * signs[:, None]).T    # the 3 x 2 result
+    np.testing.assert_allclose(q.T @ q, np.eye(2), atol=1e-15)
+
+
 def test_orthogonal_layouts():
     # keras layout: rows = prod(shape[:-1]), cols = shape[-1]
     w = S.orthogonal(shape=(3, 3, 4, 8), layout="keras", seed=2, dtype=np.float64)
@@ -412,6 +430,7 @@ def test_orthogonal_float64_wide_needs_no_scratch():
 
 @pytest.mark.parametrize("rows, sparsity, nzero", [
     (10, 0.1, 1), (10, 0.25, 3), (10, 0.5, 5), (7, 0.3, 3), (10, 1.0, 10), (10, 0.0, 0),
+    (100, 0.55, 56),      # PyTorch's math.ceil(sparsity * rows): 0.55 * 100 = 55.000...01
 ])
 def test_sparse_column_counts(rows, sparsity, nzero):
     dense = _core.normal(shape=(rows, 50), std=0.01, seed=8, stream=2)
@@ -489,6 +508,64 @@ def test_dirac(shape, groups):
     np.testing.assert_array_equal(out, dirac_expected(shape, groups))
 
 
+@pytest.mark.parametrize("shape, centre", [
+    ((3, 4, 5), (1,)), ((2, 3, 4, 5), (0, 1)), ((4, 4, 2, 2), (1, 1)), ((1, 3, 2, 6), (0, 1)),
+    ((3, 2, 5, 2, 3), (1, 0, 2)),
+])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_delta_orthogonal(shape, centre, dtype):
+    """JAX's delta_orthogonal: (*kernel, in, out), the orthogonal (in, out)
+    matrix at ((k - 1) // 2, ...) -- for even k that is k // 2 - 1, not dirac's
+    k // 2 -- and zeros elsewhere."""
+    out = np.full(shape, SENTINEL, dtype)
+    assert S.delta_orthogonal(out, 1.5, seed=4, stream="d") is out
+    m = out[centre].astype(np.float64)
+    np.testing.assert_allclose(m, S.orthogonal(shape=shape[-2:], dtype=np.float64, gain=1.5,
+                                               seed=4, stream="d").astype(dtype), rtol=0,
+                               atol=0)
+    assert_orthogonal(m, 1.5, 1e-5 if dtype == np.float32 else 1e-13)
+    rest = out.copy()
+    rest[centre] = 0
+    assert (rest == 0).all()
+    assert S.get("delta_orthogonal") is S.delta_orthogonal
+    # column_axis as JAX's orthogonal: -2 runs the columns along the in axis
+    c = S.delta_orthogonal(shape=shape, dtype=np.float64, column_axis=-2, seed=4)
+    np.testing.assert_array_equal(c[centre], S.orthogonal(shape=shape[-2:], dtype=np.float64,
+                                                          column_axis=-2, seed=4))
+
+
+def test_delta_orthogonal_zero_size_and_narrow_dtypes():
+    for shape in [(0, 2, 3), (3, 0, 2), (3, 2, 0, 0)]:
+        out = np.empty(shape, np.float32)
+        assert S.delta_orthogonal(out, seed=0) is out
+    for dtype in [np.float16] + (["bfloat16"] if _has_bfloat16() else []):
+        w = S.delta_orthogonal(shape=(3, 3, 8, 16), dtype=dtype, seed=0)
+        assert_orthogonal(w[1, 1].astype(np.float32), 1.0, 5e-3)
+
+
+def _has_bfloat16():
+    try:
+        import ml_dtypes  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("shape, kwargs, exc, match", [
+    ((3, 3), {}, ValueError, "3, 4 or 5"), ((2, 2, 2, 2, 2, 2), {}, ValueError, "3, 4 or 5"),
+    ((3, 3, 5, 2), {}, ValueError, "fan_in <= fan_out"),     # in=5 > out=2
+    ((3, 2, 4), dict(column_axis=2), ValueError, "column_axis"),
+    ((3, 2, 4), dict(column_axis=1.0), TypeError, "column_axis"),
+    ((3, 2, 4), dict(gain=float("nan")), ValueError, "gain"),
+    ((3, 2, 4), dict(seed=-1), ValueError, "seed"),
+])
+def test_delta_orthogonal_errors(shape, kwargs, exc, match):
+    out = np.full(shape, SENTINEL)
+    with pytest.raises(exc, match=match):
+        S.delta_orthogonal(out, **kwargs)
+    assert (out == SENTINEL).all()
+
+
 # ---- torch_default ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("wshape", [(10, 7), (8, 4, 3, 3)])
@@ -514,7 +591,8 @@ def test_torch_default_without_bias_and_empty_weight():
     w = np.empty((4, 3))
     assert S.torch_default(w, seed=0) == (w, None)
     b = np.full(5, SENTINEL)
-    S.torch_default(np.empty((5, 0)), b, seed=0)
+    with pytest.warns(UserWarning, match="zero-element"):   # as nn.Linear(0, 5)
+        S.torch_default(np.empty((5, 0)), b, seed=0)
     np.testing.assert_array_equal(b, 0)
 
 
@@ -532,15 +610,23 @@ def test_get_returns_the_functions():
 
 KERAS_NAMES = ["GlorotUniform", "GlorotNormal", "HeNormal", "HeUniform", "LecunUniform",
                "LecunNormal", "VarianceScaling", "Orthogonal", "Identity", "RandomNormal",
-               "RandomUniform", "TruncatedNormal", "Zeros", "Ones", "Constant"]
+               "RandomUniform", "TruncatedNormal", "Zeros", "Ones", "Constant",
+               "IdentityInitializer", "OrthogonalInitializer", "zero", "one", "random_normal",
+               "random_uniform"]
+JAX_NAMES = ["glorot_uniform", "glorot_normal", "xavier_uniform", "xavier_normal",
+             "he_uniform", "he_normal", "kaiming_uniform", "kaiming_normal", "lecun_uniform",
+             "lecun_normal", "variance_scaling", "orthogonal", "delta_orthogonal", "uniform",
+             "normal", "truncated_normal", "constant", "zeros", "ones"]
 TORCH_NAMES = ["xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
                "orthogonal_", "sparse_", "eye_", "dirac_", "uniform_", "normal_",
                "trunc_normal_", "constant_", "zeros_", "ones_"]
 
 
 def test_all_advertised_names_exist():
-    for name in KERAS_NAMES + TORCH_NAMES:
+    for name in KERAS_NAMES + TORCH_NAMES + JAX_NAMES:
         assert name in S.names()
+    np.testing.assert_array_equal(S.initialize(np.full(3, SENTINEL), "zero"), 0)
+    np.testing.assert_array_equal(S.initialize(np.full(3, SENTINEL), "one"), 1)
 
 
 def test_initialize_equals_direct_call():
@@ -575,6 +661,63 @@ def test_keras_names_have_keras_behaviour(spy):
     assert_normal(spy, math.sqrt(2 / 30))
 
 
+def test_keras_variance_scaling_fans_and_modes(spy):
+    # keras test_variance_scaling: shape (25, 20) is (in, out) in Keras
+    S.initialize(np.empty((25, 20)), "VarianceScaling", scale=2.0, mode="fan_in", seed=0)
+    assert_truncated(spy, math.sqrt(2.0 / 25))
+    spy.calls.clear()
+    S.initialize(np.empty((25, 20)), "VarianceScaling", scale=2.0, mode="fan_out", seed=0)
+    assert_truncated(spy, math.sqrt(2.0 / 20))
+    spy.calls.clear()
+    # keras test_variance_scaling_with_axes: (32, 4, 16), input_axes=[0] -> fan_in 32 ...
+    S.initialize(np.empty((32, 4, 16)), "VarianceScaling", scale=2.0, input_axes=[0],
+                 output_axes=[1, 2], seed=0)
+    assert_truncated(spy, math.sqrt(2.0 / 32))
+    spy.calls.clear()
+    # ... and without axes, the last two axes: fan_in = 32 * 4
+    S.initialize(np.empty((32, 4, 16)), "VarianceScaling", scale=2.0, seed=0)
+    assert_truncated(spy, math.sqrt(2.0 / 128))
+    spy.calls.clear()
+    # Keras' axes are the whole fans: the other axes do not count (JAX's would)
+    S.initialize(np.empty((3, 3, 8, 16)), "GlorotUniform", input_axes=(2,), output_axes=(3,),
+                 seed=0)
+    assert_uniform(spy, math.sqrt(6 / (8 + 16)))
+    spy.calls.clear()
+    S.initialize(np.empty((3, 3, 8, 16)), "glorot_uniform", in_axis=2, out_axis=3, seed=0)
+    assert_uniform(spy, math.sqrt(6 / (72 + 144)))
+    spy.calls.clear()
+    # the denominator is max(1.0, n) in Keras, n itself in JAX and fastinit's own
+    S.initialize(np.empty((4, 4)), "VarianceScaling", 2.0, "fan_in", "untruncated_normal",
+                 fan_in=0.5, seed=0)
+    assert_normal(spy, math.sqrt(2.0 / 1.0))
+    spy.calls.clear()
+    S.variance_scaling(np.empty((4, 4)), 2.0, "fan_in", "normal", fan_in=0.5, seed=0)
+    assert_normal(spy, math.sqrt(2.0 / 0.5))
+    spy.calls.clear()
+    S.initialize(np.empty((3, 5)), "HeNormal", fan_in=0.25, seed=0)
+    assert_truncated(spy, math.sqrt(2.0))
+
+
+@pytest.mark.parametrize("name, kwargs, exc, match", [
+    ("VarianceScaling", dict(mode="fan_geo_avg"), ValueError, "mode"),     # Keras has no geo
+    ("VarianceScaling", dict(mode="invalid_mode"), ValueError, "mode"),
+    ("VarianceScaling", dict(distribution="invalid_dist"), ValueError, "distribution"),
+    ("VarianceScaling", dict(scale=-1.0), ValueError, "scale"),
+    ("VarianceScaling", dict(scale=0.0), ValueError, "scale"),
+    ("HeNormal", dict(input_axes=[0]), ValueError, "output_axes"),
+    ("HeNormal", dict(output_axes=[1]), ValueError, "input_axes"),
+    ("HeNormal", dict(input_axes=[0], output_axes=[1], fan_in=3), ValueError, "fan_in"),
+    ("LecunUniform", dict(input_axes=[2], output_axes=[1]), ValueError, "input_axes"),
+    ("GlorotNormal", dict(input_axes=[0], output_axes=[0]), ValueError, "overlap|twice"),
+    ("GlorotNormal", dict(input_axes=0.5, output_axes=[1]), TypeError, "input_axes"),
+])
+def test_keras_variance_scaling_errors(name, kwargs, exc, match):
+    out = np.full((6, 8), SENTINEL, np.float32)
+    with pytest.raises(exc, match=match):
+        S.initialize(out, name, seed=0, **kwargs)
+    assert (out == SENTINEL).all()
+
+
 def test_keras_simple_initializers():
     x = S.get("RandomNormal")(shape=(300, 300), seed=1)
     np.testing.assert_array_equal(x, _core.normal(shape=(300, 300), mean=0.0, std=0.05, seed=1))
@@ -598,6 +741,45 @@ def test_torch_signature_variants():
         shape=20000, dtype=np.float64, mean=0.2, std=0.5, a=(-0.5 - 0.2) / 0.5,
         b=(1.0 - 0.2) / 0.5, seed=1))
     np.testing.assert_array_equal(S.get("constant_")(np.empty(3), 0.5), 0.5)
+
+
+def test_torch_trunc_normal_infinite_and_bad_bounds():
+    # PyTorch accepts infinite a/b: a=-inf, b=inf is a plain N(mean, std^2)
+    x = S.initialize(np.empty(20000), "trunc_normal_", 1.0, 2.0, -math.inf, math.inf, seed=3)
+    np.testing.assert_array_equal(x, _core.truncated_normal(
+        shape=20000, dtype=np.float64, mean=1.0, std=2.0, a=-math.inf, b=math.inf, seed=3))
+    y = S.initialize(np.empty(20000), "trunc_normal_", 0.0, 1.0, 0.5, math.inf, seed=3)
+    assert y.min() >= 0.5 and y.max() > 3
+    out = np.full(8, SENTINEL)
+    for kw, exc, match in [(dict(mean=0.25, std=0.5, a=1.0, b=0.5), ValueError,
+                            r"a=1.0 must be less than b=0.5 \(absolute"),
+                           (dict(a=0.5, b=0.5), ValueError, "less than"),
+                           (dict(a=float("nan")), ValueError, "a=nan"),
+                           (dict(b="2"), TypeError, "b must"),
+                           (dict(std=0.0), ValueError, "std"),
+                           (dict(std=-1.0), ValueError, "std")]:
+        with pytest.raises(exc, match=match):
+            S.initialize(out, "trunc_normal_", seed=0, **kw)
+    assert (out == SENTINEL).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_torch_trunc_normal_bounds_and_distribution(dtype):
+    # torch test_trunc_normal_all_dtypes / _narrow_interval: absolute bounds hold in
+    # the dtype, and the values follow the truncated normal
+    rng = np.random.default_rng(123)
+    for _ in range(5):
+        mean, std = rng.uniform(-3, 3), rng.uniform(0.01, 1)
+        a, b = rng.uniform(mean - 2 * std, mean), rng.uniform(mean, mean + 2 * std)
+        t = S.initialize(np.zeros((40, 45), dtype), "trunc_normal_", mean=mean, std=std,
+                         a=a, b=b, seed=int(rng.integers(1 << 30)))
+        assert t.min() >= dtype(a) and t.max() <= dtype(b)
+        z = (t.astype(np.float64).ravel() - mean) / std
+        p = stats.kstest(z, "truncnorm", args=((a - mean) / std, (b - mean) / std)).pvalue
+        assert p > 1e-4 or dtype == np.float16
+    t = S.initialize(np.empty(10000, dtype), "trunc_normal_", 0.0, 1.0, 2.0, 3.0, seed=1)
+    assert t.min() >= 2.0 and t.max() <= 3.0
+    assert stats.kstest(t.astype(np.float64), "truncnorm", args=(2.0, 3.0)).pvalue > 1e-4
 
 
 @pytest.mark.parametrize("name, suggestion", [
@@ -678,6 +860,28 @@ def test_bad_arguments_leave_out_untouched(fn, kwargs, exc, match):
     assert (out == SENTINEL).all()
 
 
+@pytest.mark.parametrize("name, kwargs, exc, match", [
+    # the torch.nn.init / keras.initializers names report their own parameter names
+    ("uniform_", dict(a=1.0, b=0.5), ValueError, r"a=1.0 is greater than b=0.5"),
+    ("uniform_", dict(b="1"), TypeError, "b must"),
+    ("normal_", dict(std=-1.0), ValueError, "std=-1.0"),
+    ("constant_", dict(val=None), TypeError, "val must"),
+    ("RandomNormal", dict(stddev=-0.1), ValueError, "stddev=-0.1"),
+    ("RandomNormal", dict(mean=float("nan")), ValueError, "mean=nan"),
+    ("RandomUniform", dict(minval=1.0), ValueError, r"minval=1.0 is greater than maxval=0.05"),
+    ("RandomUniform", dict(maxval=[1]), TypeError, "maxval must"),
+    ("TruncatedNormal", dict(stddev="0.1"), TypeError, "stddev must"),
+    ("trunc_normal_", dict(mean=1e30, std=1.0, a=-2.0, b=2.0), ValueError, "empty"),
+    ("he_normal", dict(threads=2 ** 64), ValueError, "threads"),
+    ("Orthogonal", dict(threads=2 ** 31), ValueError, "threads"),
+])
+def test_named_variants_check_their_own_parameters(name, kwargs, exc, match):
+    out = np.full((6, 8), SENTINEL, np.float32)
+    with pytest.raises(exc, match=match):
+        S.initialize(out, name, seed=0, **kwargs)
+    assert (out == SENTINEL).all()
+
+
 @pytest.mark.parametrize("fn", [S.xavier_uniform, S.xavier_normal, S.kaiming_uniform,
                                 S.kaiming_normal, S.lecun_uniform, S.lecun_normal,
                                 S.variance_scaling, S.orthogonal, S.eye])
@@ -729,15 +933,37 @@ ALL_SCHEMES = [
 ]
 
 
+ZERO_ELEMENT_WARNING = "Initializing zero-element tensors is a no-op"
+
+
 @pytest.mark.parametrize("fn, kwargs", ALL_SCHEMES)
 @pytest.mark.parametrize("shape", [(0, 5), (5, 0), (0, 0)])
 def test_zero_size_is_a_no_op(fn, kwargs, shape):
-    with warnings.catch_warnings(), np.errstate(all="raise"):
-        warnings.simplefilter("error")
+    """No warning, no division by zero -- except PyTorch's own UserWarning
+    from kaiming_uniform/kaiming_normal (torch.nn.init warns so)."""
+    kaiming = fn in (S.kaiming_uniform, S.kaiming_normal)
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="raise"):
+        warnings.simplefilter("always")
         out = np.empty(shape, np.float32)
         assert fn(out, seed=0, **kwargs) is out
         assert fn(shape=shape + (0,) if fn is not S.sparse else shape, seed=0,
                   **kwargs).size == 0
+    messages = [(w.category, str(w.message)) for w in caught]
+    assert messages == ([(UserWarning, ZERO_ELEMENT_WARNING)] * 2 if kaiming else [])
+
+
+@pytest.mark.parametrize("fn", [S.kaiming_uniform, S.kaiming_normal, S.he_uniform,
+                                S.he_normal])
+def test_kaiming_zero_element_warning_as_pytorch(fn):
+    # torch test_kaiming_*_warning_on_0element_tensor: torch.empty(0, 1)
+    out = np.empty((0, 1), np.float32)
+    with pytest.warns(UserWarning, match=ZERO_ELEMENT_WARNING):
+        assert fn(out, seed=0) is out
+    with pytest.warns(UserWarning, match=ZERO_ELEMENT_WARNING):
+        S.initialize(np.empty((3, 0, 2)), fn.__name__, mode="fan_out", seed=0)
+    # arguments are checked first (nothing to write, but bad input is still an error)
+    with pytest.raises(ValueError, match="mode"):
+        fn(out, mode="fan_avg")
 
 
 @pytest.mark.parametrize("fn, kwargs", ALL_SCHEMES)
@@ -755,3 +981,298 @@ def test_buffer_out_is_returned():
     buf = array.array("f", [0.0] * 12)
     assert S.kaiming_uniform(buf, fan_in=4, seed=0) is buf
     assert any(v != 0 for v in buf)
+
+
+# ---- optional cross-checks against the installed anchors (skipped without them) --------
+# Random values differ by design; these compare the exact parameters each anchor hands
+# to its sampler (captured with a stub), and the deterministic schemes' values.
+
+def _keras_random_initializers(monkeypatch):
+    if "keras" not in sys.modules and "KERAS_BACKEND" not in os.environ:
+        monkeypatch.setenv("KERAS_BACKEND", "numpy")    # the lightest backend
+    pytest.importorskip("keras")
+    try:
+        from keras.src.initializers import random_initializers as ri
+    except ImportError:
+        pytest.skip("keras.src.initializers.random_initializers moved")
+    return ri
+
+
+class _KerasRandomStub:
+    """Records (distribution, params) instead of sampling."""
+
+    def __init__(self, real):
+        self._real = real
+        self.calls = []
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+    def truncated_normal(self, shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+        self.calls.append(("truncated_normal", (mean, stddev)))
+
+    def normal(self, shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+        self.calls.append(("normal", (mean, stddev)))
+
+    def uniform(self, shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+        self.calls.append(("uniform", (minval, maxval)))
+
+
+KERAS_CLASSES = ["GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunUniform",
+                 "LecunNormal"]
+KERAS_SHAPES = [(25, 20), (3, 3, 8, 16), (5, 7, 9), (1, 1), (2, 3, 4, 5, 6)]
+
+
+def _ours_as_keras(spy):
+    """The call fastinit made, in Keras' terms (truncated: the sigma given)."""
+    kind, params, _ = only_call(spy)
+    spy.calls.clear()
+    if kind == "uniform":
+        return "uniform", params
+    if kind == "normal":
+        return "normal", params
+    mean, sigma, a, b = params
+    assert (a, b) == (-2.0, 2.0)
+    return "truncated_normal", (mean, sigma)
+
+
+@pytest.mark.parametrize("shape", KERAS_SHAPES)
+def test_keras_names_match_installed_keras(spy, monkeypatch, shape):
+    ri = _keras_random_initializers(monkeypatch)
+    stub = _KerasRandomStub(ri.random)
+    monkeypatch.setattr(ri, "random", stub)
+    import keras
+    cases = [(name, {}, getattr(keras.initializers, name)(seed=1)) for name in KERAS_CLASSES]
+    for scale, mode, dist in [(2.0, "fan_in", "normal"), (0.5, "fan_out", "uniform"),
+                              (3.0, "fan_avg", "untruncated_normal"),
+                              (1.0, "fan_avg", "truncated_normal")]:
+        kw = dict(scale=scale, mode=mode, distribution=dist)
+        cases.append(("VarianceScaling", kw, keras.initializers.VarianceScaling(seed=1, **kw)))
+    if len(shape) >= 3:
+        axes = dict(input_axes=[0], output_axes=[1, 2])
+        cases.append(("VarianceScaling", dict(mode="fan_avg", **axes),
+                      keras.initializers.VarianceScaling(mode="fan_avg", seed=1, **axes)))
+        cases.append(("HeNormal", axes, keras.initializers.HeNormal(seed=1, **axes)))
+    for name, kw, keras_init in cases:
+        stub.calls.clear()
+        keras_init(shape)
+        S.initialize(np.empty(shape), name, seed=0, **kw)
+        assert _ours_as_keras(spy) == stub.calls[0], (name, kw)
+
+
+def test_keras_deterministic_and_structural_match_installed_keras(monkeypatch):
+    _keras_random_initializers(monkeypatch)
+    import keras
+    for shape in [(3, 3), (2, 5), (5, 2)]:
+        np.testing.assert_array_equal(
+            np.asarray(keras.initializers.Identity(gain=2.5)(shape), np.float64),
+            S.initialize(np.empty(shape), "Identity", gain=2.5))
+    with pytest.raises(ValueError):
+        keras.initializers.Identity()((2, 2, 2))
+    with pytest.raises(ValueError):
+        S.initialize(np.empty((2, 2, 2)), "Identity")
+    k = np.asarray(keras.initializers.Orthogonal(gain=1.5, seed=3)((3, 3, 4, 8)), np.float64)
+    w = S.initialize(np.empty((3, 3, 4, 8)), "Orthogonal", gain=1.5, seed=3)
+    for m in (k, w):                          # the same flattening: (36, 8), orthogonal columns
+        m = m.reshape(36, 8)
+        np.testing.assert_allclose(m.T @ m, 1.5 ** 2 * np.eye(8), atol=1e-5)
+
+
+def _jax_initializers_with_ones(monkeypatch):
+    """jax.nn.initializers with its samplers returning ones: each initializer
+    then returns its own multiplier (std or limit), computed in float64."""
+    jax = pytest.importorskip("jax")
+    try:
+        from jax._src.nn import initializers as ji
+    except ImportError:
+        pytest.skip("jax._src.nn.initializers moved")
+    import jax.numpy as jnp
+
+    class Ones:
+        def __getattr__(self, name):
+            return getattr(jax.random, name)
+
+        def truncated_normal(self, key, lower, upper, shape, dtype, **kw):
+            assert (lower, upper) == (-2, 2)
+            return jnp.ones(shape, dtype)
+
+        def normal(self, key, shape, dtype, **kw):
+            return jnp.ones(shape, dtype)
+
+        def uniform(self, key, shape, dtype, minval=0.0, **kw):
+            assert minval == -1
+            return jnp.ones(shape, dtype)
+
+    monkeypatch.setattr(ji, "random", Ones())
+    return jax, jnp
+
+
+@pytest.mark.parametrize("shape, axes", [
+    ((25, 20), {}), ((3, 3, 8, 16), {}), ((5, 7, 9), {}),
+    ((2, 3, 4, 5), dict(in_axis=(0, 1), out_axis=(-2, -1))),
+    ((2, 3, 4, 5), dict(in_axis=0, out_axis=(2, 3), batch_axis=1)),
+])
+def test_jax_initializers_match_installed_jax(spy, monkeypatch, shape, axes):
+    jax, jnp = _jax_initializers_with_ones(monkeypatch)
+    key = jax.random.PRNGKey(0)
+    ours = {
+        "glorot_uniform": lambda w, **kw: S.variance_scaling(w, 1.0, "fan_avg", "uniform",
+                                                             **kw),
+        "glorot_normal": lambda w, **kw: S.xavier_normal(w, truncated=True, **kw),
+        "he_normal": lambda w, **kw: S.kaiming_normal(w, truncated=True, **kw),
+        "lecun_uniform": lambda w, **kw: S.lecun_uniform(w, **kw),
+        "lecun_normal": lambda w, **kw: S.lecun_normal(w, truncated=True, **kw),
+        "he_uniform": lambda w, **kw: S.variance_scaling(w, 2.0, "fan_in", "uniform", **kw),
+    }
+    with jax.enable_x64(True):
+        for name, fn in ours.items():
+            theirs = float(getattr(jax.nn.initializers, name)(**axes)(key, shape,
+                                                                      jnp.float64).ravel()[0])
+            fn(np.empty(shape), layout="jax", seed=0, **axes)
+            kind, params, _ = only_call(spy)
+            spy.calls.clear()
+            assert params[1] == theirs, name            # std, sigma or limit: bit for bit
+        for mode in ["fan_in", "fan_out", "fan_avg", "fan_geo_avg"]:
+            for dist in ["normal", "uniform", "truncated_normal"]:
+                init = jax.nn.initializers.variance_scaling(0.7, mode, dist, **axes)
+                theirs = float(init(key, shape, jnp.float64).ravel()[0])
+                S.variance_scaling(np.empty(shape), 0.7, mode, dist, layout="jax", seed=0,
+                                   **axes)
+                kind, params, _ = only_call(spy)
+                spy.calls.clear()
+                assert params[1] == theirs, (mode, dist)
+        # xavier_uniform/kaiming_uniform keep PyTorch's expression sqrt(3) * std: equal
+        # to JAX's sqrt(3 * variance) up to the last bit
+        for name, fn in [("he_uniform", S.kaiming_uniform), ("glorot_uniform",
+                                                             S.xavier_uniform)]:
+            theirs = float(getattr(jax.nn.initializers, name)(**axes)(key, shape, jnp.float64)
+                           .ravel()[0])
+            fn(np.empty(shape), layout="jax", seed=0, **axes)
+            assert only_call(spy)[1][1] == pytest.approx(theirs, rel=5e-16, abs=0)
+            spy.calls.clear()
+
+
+def test_jax_structural_match_installed_jax():
+    jax = pytest.importorskip("jax")
+    key = jax.random.PRNGKey(0)
+    for shape in [(3, 4, 5), (2, 3, 4, 5), (4, 4, 2, 2), (3, 2, 5, 2, 3)]:
+        theirs = np.asarray(jax.nn.initializers.delta_orthogonal()(key, shape))
+        ours = S.delta_orthogonal(shape=shape, seed=0)
+        axes = tuple(range(len(shape) - 2))
+        np.testing.assert_array_equal(np.abs(theirs).sum(axis=(-2, -1)) > 0,
+                                      np.abs(ours).sum(axis=(-2, -1)) > 0)
+        assert np.count_nonzero(np.abs(ours).sum(axis=(-2, -1))) == 1, axes
+    for shape in [(3, 3, 5, 2), (3, 3)]:
+        with pytest.raises(ValueError):
+            jax.nn.initializers.delta_orthogonal()(key, shape)
+        with pytest.raises(ValueError):
+            S.delta_orthogonal(shape=shape, seed=0)
+    # orthogonal(column_axis=0): the same flattening as JAX's
+    theirs = np.asarray(jax.nn.initializers.orthogonal(column_axis=0)(key, (6, 4, 5)))
+    ours = S.orthogonal(shape=(6, 4, 5), column_axis=0, seed=0)
+    for w in (theirs, ours):
+        m = np.moveaxis(w, 0, -1).reshape(20, 6).astype(np.float64)
+        np.testing.assert_allclose(m.T @ m, np.eye(6), atol=1e-5)
+    with pytest.raises(ValueError):
+        jax.nn.initializers.orthogonal()(key, (5,))
+    with pytest.raises(ValueError):
+        S.orthogonal(shape=(5,), seed=0)
+
+
+class _TorchCapture:
+    """A torch.Tensor subclass whose uniform_/normal_ record their arguments
+    instead of sampling (what torch.nn.init hands its sampler)."""
+
+    @staticmethod
+    def make(torch, shape):
+        calls = []
+
+        class Cap(torch.Tensor):
+            def uniform_(self, a=0.0, b=1.0, generator=None):
+                calls.append(("uniform", (a, b)))
+                return self
+
+            def normal_(self, mean=0.0, std=1.0, generator=None):
+                calls.append(("normal", (mean, std)))
+                return self
+
+        return torch.empty(shape, dtype=torch.float64).as_subclass(Cap), calls
+
+
+TORCH_SHAPES = [(16, 8, 3, 3), (25, 20), (7, 5, 3), (3, 2, 2, 2, 2), (1, 1), (300, 1)]
+
+
+@pytest.mark.parametrize("shape", TORCH_SHAPES)
+def test_torch_schemes_match_installed_torch(spy, shape):
+    torch = pytest.importorskip("torch")
+    init = torch.nn.init
+    cases = [(init.xavier_uniform_, S.xavier_uniform, dict(gain=g)) for g in (1, 0.3, 5 / 3)]
+    cases += [(init.xavier_normal_, S.xavier_normal, dict(gain=g)) for g in (1, 2.5)]
+    for a in (0, 0.2, math.sqrt(5), -1.5):
+        for mode in ("fan_in", "fan_out", "Fan_Out"):
+            for nl in ("leaky_relu", "relu", "tanh", "selu", "linear"):
+                kw = dict(a=a, mode=mode, nonlinearity=nl)
+                cases.append((init.kaiming_uniform_, S.kaiming_uniform, kw))
+                cases.append((init.kaiming_normal_, S.kaiming_normal, kw))
+    for theirs, ours, kw in cases:
+        t, calls = _TorchCapture.make(torch, shape)
+        theirs(t, **kw)
+        ours(np.empty(shape), seed=0, **kw)
+        kind, params, _ = only_call(spy)
+        spy.calls.clear()
+        assert [(kind, params)] == calls, (theirs.__name__, kw)   # bit for bit
+
+
+def test_torch_structural_match_installed_torch():
+    torch = pytest.importorskip("torch")
+    init = torch.nn.init
+    for shape in [(3, 5), (5, 3), (4, 4), (1, 6)]:
+        t = init.eye_(torch.empty(shape, dtype=torch.float64))
+        np.testing.assert_array_equal(t.numpy(), S.eye(np.empty(shape)))
+    for shape, groups in [((4, 2, 3), 1), ((3, 5, 4), 1), ((6, 2, 3, 3), 2), ((6, 3, 2, 4), 3),
+                          ((4, 4, 3, 3, 3), 1), ((8, 1, 5, 5, 2), 4), ((9, 3, 4, 4), 3)]:
+        t = init.dirac_(torch.randn(shape, dtype=torch.float64), groups)
+        np.testing.assert_array_equal(t.numpy(), S.dirac(np.full(shape, SENTINEL), groups))
+    for fn, theirs_fn, shape in [(S.eye, init.eye_, (3,)), (S.eye, init.eye_, (2, 2, 2)),
+                                 (S.dirac, init.dirac_, (3, 3)),
+                                 (S.orthogonal, init.orthogonal_, (4,)),
+                                 (S.sparse, lambda t: init.sparse_(t, 0.5), (2, 2, 2)),
+                                 (S.xavier_uniform, init.xavier_uniform_, ()),
+                                 (S.kaiming_normal, init.kaiming_normal_, (5,))]:
+        with pytest.raises(ValueError):
+            theirs_fn(torch.empty(shape))
+        kw = dict(sparsity=0.5) if fn is S.sparse else {}
+        with pytest.raises(ValueError):
+            fn(np.empty(shape), **kw)
+    with pytest.raises(ValueError, match="divisible"):
+        init.dirac_(torch.empty(6, 2, 3), 4)
+    with pytest.raises(ValueError, match="divisible"):
+        S.dirac(np.empty((6, 2, 3)), 4)
+    # sparse_: the same number of zeros per column (math.ceil(sparsity * rows))
+    for rows, sparsity in [(10, 0.25), (100, 0.55), (7, 0.3)]:
+        t = init.sparse_(torch.empty(rows, 40, dtype=torch.float64), sparsity, std=1.0)
+        w = S.sparse(np.empty((rows, 40)), sparsity, 1.0, seed=0)
+        np.testing.assert_array_equal((t == 0).sum(0).numpy(), (w == 0).sum(axis=0))
+    # orthogonal_: the same flattening (rows = shape[0])
+    for shape in [(3, 4), (4, 3), (20, 2, 3, 4), (2, 3, 4, 5)]:
+        t = init.orthogonal_(torch.empty(shape, dtype=torch.float64), gain=1.5)
+        w = S.orthogonal(np.empty(shape), gain=1.5, seed=0)
+        for m in (t.numpy(), w):
+            m = m.reshape(shape[0], -1)
+            gram = m.T @ m if m.shape[0] > m.shape[1] else m @ m.T
+            np.testing.assert_allclose(gram, 1.5 ** 2 * np.eye(min(m.shape)), atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(10, 7), (8, 4, 3, 3), (6, 3, 5), (4, 0)])
+def test_torch_default_matches_installed_torch(spy, shape):
+    torch = pytest.importorskip("torch")
+    fan_in = math.prod(shape[1:])
+    t, calls = _TorchCapture.make(torch, shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.nn.init.kaiming_uniform_(t, a=math.sqrt(5))      # nn.Linear/ConvNd's weight
+        S.torch_default(np.empty(shape), np.empty(shape[0]), seed=0)
+    b = 1 / math.sqrt(fan_in) if fan_in > 0 else 0                # and bias, as theirs
+    expected = calls + [("uniform", (-b, b))]
+    got = [(k, p) for k, p, _ in spy.calls]
+    assert got == expected
