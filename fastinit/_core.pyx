@@ -19,6 +19,7 @@ cnp.import_array()
 
 _U64 = 1 << 64
 _MAX_NDIM = 64
+_MAX_THREADS = 1 << 16   # the core caps it lower; this only keeps it in a C int
 
 try:  # bfloat16 is optional: the ml_dtypes NumPy dtype
     from ml_dtypes import bfloat16 as _bfloat16
@@ -133,9 +134,12 @@ def _check_offset(offset, size):
 def _check_threads(threads):
     if threads is None:
         return DEFAULT_THREADS
-    if not _is_int(threads) or threads < 1:
-        raise ValueError(f"threads={threads!r} must be a positive int or None")
-    return int(threads)
+    if not _is_int(threads):
+        raise TypeError(f"threads must be a positive int or None, got {threads!r} "
+                        f"of type {type(threads).__name__}")
+    if threads < 1:
+        raise ValueError(f"threads={threads} must be a positive int or None")
+    return min(int(threads), _MAX_THREADS)
 
 
 def _real(name, value, allow_inf=False):

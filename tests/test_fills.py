@@ -1,0 +1,22 @@
+"""The fills against the README's "Fills" section: what the values are
+(statistics), what they never are (high, inf, NaN, outside the bounds), what
+input is refused and how, and which arrays and objects are filled."""
+import numpy as np
+import pytest
+
+import fastinit
+
+
+# ---- regressions: binding bugs these tests found ---------------------------------
+
+@pytest.mark.parametrize("threads", [1.5, "2", np.float64(2.0)])
+def test_threads_of_the_wrong_type_is_a_type_error(threads):
+    out = np.full(8, 7.25, np.float32)
+    with pytest.raises(TypeError, match=r"^threads\b"):
+        fastinit.normal(out, seed=0, threads=threads)
+    assert np.all(out == 7.25)
+
+
+def test_a_huge_thread_count_is_capped_not_an_overflow():
+    expect = fastinit.normal(shape=1000, seed=0, threads=1)
+    assert np.array_equal(fastinit.normal(shape=1000, seed=0, threads=2**40), expect)
