@@ -206,11 +206,11 @@ def prepare_out(out, shape=None, dtype=None, allowed=FLOAT_DTYPES):
                             f"got {type(out).__name__}") from None
         except (ValueError, NotImplementedError) as e:
             raise TypeError(f"out: its buffer cannot be used ({e})") from None
-    if arr.dtype not in allowed:
-        raise TypeError(f"out has dtype {arr.dtype}; fills need one of {_describe(allowed)}")
-    if not arr.dtype.isnative:
+    if not arr.dtype.isnative and arr.dtype.newbyteorder("=") in allowed:
         raise ValueError(f"out has non-native byte order ({arr.dtype.str}); "
                          f"use a native-endian array")
+    if arr.dtype not in allowed:
+        raise TypeError(f"out has dtype {arr.dtype}; fills need one of {_describe(allowed)}")
     if dtype is not None and _resolve_dtype(dtype) != arr.dtype:
         raise ValueError(f"dtype={dtype!r} disagrees with out.dtype={arr.dtype}")
     if shape is not None and _shape_tuple(shape) != arr.shape:

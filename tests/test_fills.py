@@ -20,3 +20,13 @@ def test_threads_of_the_wrong_type_is_a_type_error(threads):
 def test_a_huge_thread_count_is_capped_not_an_overflow():
     expect = fastinit.normal(shape=1000, seed=0, threads=1)
     assert np.array_equal(fastinit.normal(shape=1000, seed=0, threads=2**40), expect)
+
+
+@pytest.mark.parametrize("fill,dtype", [(fastinit.normal, ">f4"), (fastinit.uniform, ">f8"),
+                                        (fastinit.zeros, ">f2"), (fastinit.random_bits, ">u4")])
+def test_non_native_byte_order_is_named_as_such(fill, dtype):
+    # the byte-order check sat behind the dtype check, which '>f4' already failed
+    out = np.zeros(4, np.dtype(dtype))
+    with pytest.raises(ValueError, match=r"^out has non-native byte order"):
+        fill(out)
+    assert not out.any()
