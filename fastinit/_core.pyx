@@ -295,16 +295,18 @@ cdef object _fill(object arr, fi_dist dist, double *params, object seed, object 
     cdef int i
     cdef uint64_t s = check_seed(seed)
     cdef uint64_t st = stream_id(stream)
-    cdef uint64_t off = _check_offset(offset, a.size)
+    cdef object checked_offset = _check_offset(offset, a.size)
     cdef int nthreads = _check_threads(threads)
     cdef fi_dtype dt = _DTYPE_IDS[a.dtype]
     cdef char *data = <char *>cnp.PyArray_DATA(a)
+    cdef uint64_t off
     cdef int rc
     for i in range(nd):
         shape[i] = cnp.PyArray_DIMS(a)[i]
         strides[i] = cnp.PyArray_STRIDES(a)[i]
     if a.size == 0:
-        return
+        return          # (offset may be 2**64 here, past any uint64)
+    off = checked_offset
     fi_plan_init(&plan, dist, dt, s, st, params)
     with nogil:
         rc = fi_fill(&plan, <fi_path_id>_PATH, data, nd, shape, strides, off, nthreads)

@@ -30,3 +30,12 @@ def test_non_native_byte_order_is_named_as_such(fill, dtype):
     with pytest.raises(ValueError, match=r"^out has non-native byte order"):
         fill(out)
     assert not out.any()
+
+
+@pytest.mark.parametrize("fill", [fastinit.uniform, fastinit.normal, fastinit.random_bits])
+def test_an_empty_array_at_the_end_of_the_stream_is_a_no_op(fill):
+    # offset + size <= 2**64 holds; the offset used to overflow a uint64 anyway
+    out = np.empty((0, 3), np.uint32 if fill is fastinit.random_bits else np.float32)
+    assert fill(out, seed=1, offset=2**64) is out
+    with pytest.raises(ValueError, match=r"^offset\b"):
+        fill(np.empty(1, out.dtype), seed=1, offset=2**64)
