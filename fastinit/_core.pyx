@@ -358,6 +358,15 @@ def _zmax(dt):
     return 8.6 if dt == np.float64 else 5.8
 
 
+# How far past a finite bound t a truncated normal open on that side reaches:
+# sqrt(t^2 + _ztail^2) for t >= 0 (else _ztail).  Its smallest tail probability
+# is half a step of the draw, 2^-25 or 2^-54 of the interval's mass, and
+# ln Q(x) - ln Q(t) <= -(x^2 - t^2) / 2 (Mills' ratio); so _ztail^2 >= 2 ln 2^25
+# (float32 draws) or 2 ln 2^54 (float64), rounded up.
+def _ztail(dt):
+    return 8.66 if dt == np.float64 else 5.9
+
+
 def _check_scale(dt, mean, std, lo_z, hi_z, what):
     top = _finfo_max(dt)
     for z in (lo_z, hi_z):
@@ -393,9 +402,10 @@ def _truncated_params(dt, mean, std, a, b):
         raise ValueError(f"std={std} is negative")
     if not a < b:
         raise ValueError(f"a={a} must be less than b={b}")
-    z = _zmax(dt)
-    _check_scale(dt, mean, std, max(a, -z) if math.isinf(a) else a,
-                 min(b, z) if math.isinf(b) else b, f"mean={mean}, std={std}, a={a}, b={b}")
+    t = _ztail(dt)
+    _check_scale(dt, mean, std, -math.hypot(max(-b, 0.0), t) if math.isinf(a) else a,
+                 math.hypot(max(a, 0.0), t) if math.isinf(b) else b,
+                 f"mean={mean}, std={std}, a={a}, b={b}")
     if std == 0:
         lo = hi = _to(dt, mean)
     else:

@@ -39,3 +39,30 @@ def test_an_empty_array_at_the_end_of_the_stream_is_a_no_op(fill):
     assert fill(out, seed=1, offset=2**64) is out
     with pytest.raises(ValueError, match=r"^offset\b"):
         fill(np.empty(1, out.dtype), seed=1, offset=2**64)
+
+
+# Beyond an infinite bound the draw reaches sqrt(a**2 + 2 ln 2**25) (float32,
+# 24-bit draws) or sqrt(a**2 + 2 ln 2**54) (float64) past the finite one, not
+# the 5.8 or 8.6 of an untruncated normal: the overflow check used the latter
+# and let float32 fills produce inf and float16 fills NaN.
+@pytest.mark.parametrize("dtype,std,a,b", [
+    (np.float16, 7000.0, 8.0, np.inf),
+    (np.float16, 1630.0, -np.inf, -40.0),
+    (np.float32, 3.4e38 / 5.9, 5.0, np.inf),
+    (np.float64, 1.7e308 / 9.0, -np.inf, -8.5),
+])
+def test_truncated_normal_refuses_a_one_sided_tail_that_overflows(dtype, std, a, b):
+    out = np.zeros(4, dtype)
+    with pytest.raises(ValueError, match=r"\bstd=.*overflow"):
+        fastinit.truncated_normal(out, std=std, a=a, b=b, seed=0)
+    assert not out.any()
+
+
+@pytest.mark.parametrize("dtype,top", [(np.float16, 65504.0), (np.float32, 3.4028234e38),
+                                       (np.float64, 1.7976931348623157e308)])
+@pytest.mark.parametrize("a", [0.0, 5.0, 8.0, 40.0])
+def test_truncated_normal_one_sided_tail_at_the_largest_std_is_finite(dtype, top, a):
+    t = 8.66 if dtype == np.float64 else 5.9       # sqrt(2 ln 2**54), sqrt(2 ln 2**25)
+    std = top / np.hypot(a, t) * 0.999
+    x = fastinit.truncated_normal(shape=1 << 20, dtype=dtype, std=std, a=a, b=np.inf, seed=3)
+    assert np.isfinite(x).all() and x.min() >= a * std
