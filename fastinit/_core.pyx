@@ -334,6 +334,9 @@ def _uniform_params(dt, low, high):
     work = np.float64 if dt == np.float64 else np.float32
     if math.isinf(_to(work, hi_d - lo_d)):
         raise ValueError(f"high - low = {hi_d - lo_d} overflows {np.dtype(work)}")
+    if low < high and lo_d == hi_d >= high:
+        raise ValueError(f"low={low}, high={high}: no {dt} value lies in [low, high) "
+                         f"(both round to {hi_d})")
     top = lo_d if lo_d == hi_d else _f32_threshold(dt, _step(dt, hi_d, False), False)
     return lo_d, hi_d, top
 

@@ -66,3 +66,26 @@ def test_truncated_normal_one_sided_tail_at_the_largest_std_is_finite(dtype, top
     std = top / np.hypot(a, t) * 0.999
     x = fastinit.truncated_normal(shape=1 << 20, dtype=dtype, std=std, a=a, b=np.inf, seed=3)
     assert np.isfinite(x).all() and x.min() >= a * std
+
+
+# An interval holding no value of the dtype has no valid fill: uniform filled
+# high itself (bfloat16 has nothing in [0.999, 1)).
+@pytest.mark.parametrize("dtype,low,high", [
+    ("bfloat16", 0.999, 1.0), (np.float16, 0.9999, 1.0), (np.float32, 1 - 1e-9, 1.0),
+    ("bfloat16", -1.001, -1.0), (np.float16, 65500.0, 65504.0),
+])
+def test_uniform_interval_without_a_value_of_the_dtype_is_refused(dtype, low, high):
+    out = fastinit.zeros(shape=4, dtype=dtype)
+    with pytest.raises(ValueError, match=r"^low=.*high=.*no .* value lies in"):
+        fastinit.uniform(out, low=low, high=high, seed=0)
+    assert not out.astype(np.float32).any()
+
+
+@pytest.mark.parametrize("dtype,low,high,value", [
+    ("bfloat16", 1.0, 1.001, 1.0),       # both round to 1.0, which is in [low, high)
+    ("bfloat16", 0.3, 0.3, 0.30078125),  # low == high fills low, rounded
+    (np.float16, 2.0, 2.0, 2.0),
+])
+def test_uniform_interval_rounding_to_one_value_fills_it(dtype, low, high, value):
+    x = fastinit.uniform(shape=64, dtype=dtype, low=low, high=high, seed=0)
+    assert np.all(x.astype(np.float64) == value)
