@@ -7,6 +7,7 @@ import math
 import numbers
 import os
 import secrets
+from fractions import Fraction
 
 import numpy as np
 
@@ -273,14 +274,19 @@ def _f32_threshold(dt, v, up):
 
 
 def _inward(dt, x, up):
-    """The dtype value nearest x on the inside of a bound: the smallest
-    value >= x (up=True) or the largest <= x."""
+    """The dtype value nearest x (a float or an exact Fraction) on the inside
+    of a bound: the smallest value >= x (up=True) or the largest <= x."""
     if math.isinf(x):
         return x
-    r = _to(dt, x)
+    r = _to(dt, float(x))
     if (up and r < x) or (not up and r > x):
         r = _step(dt, r, up)
     return r
+
+
+def _bound(mean, std, z):
+    """mean + z * std exactly (a Fraction), or z itself when infinite."""
+    return z if math.isinf(z) else Fraction(mean) + Fraction(z) * Fraction(std)
 
 
 # ---- the fill ------------------------------------------------------------------
@@ -410,11 +416,13 @@ def _truncated_params(dt, mean, std, a, b):
                  math.hypot(max(a, 0.0), t) if math.isinf(b) else b,
                  f"mean={mean}, std={std}, a={a}, b={b}")
     if std == 0:
-        lo = hi = _to(dt, mean)
-    else:
-        lo = _f32_threshold(dt, _inward(dt, mean + a * std, True), True)
-        hi = _f32_threshold(dt, _inward(dt, mean + b * std, False), False)
-    return lo, hi
+        return _to(dt, mean), _to(dt, mean)
+    lo = _inward(dt, _bound(mean, std, a), True)
+    hi = _inward(dt, _bound(mean, std, b), False)
+    if lo > hi:
+        raise ValueError(f"mean={mean}, std={std}, a={a}, b={b}: no {dt} value lies in "
+                         f"[mean + a*std, mean + b*std]")
+    return _f32_threshold(dt, lo, True), _f32_threshold(dt, hi, False)
 
 
 def truncated_normal(out=None, mean=0.0, std=0.05, a=-2.0, b=2.0, *, shape=None,

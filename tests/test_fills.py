@@ -69,7 +69,8 @@ def test_truncated_normal_one_sided_tail_at_the_largest_std_is_finite(dtype, top
 
 
 # An interval holding no value of the dtype has no valid fill: uniform filled
-# high itself (bfloat16 has nothing in [0.999, 1)).
+# high itself (bfloat16 has nothing in [0.999, 1)), truncated_normal a bound
+# rounded outwards (float16 has nothing in [1.0001, 1.0002]).
 @pytest.mark.parametrize("dtype,low,high", [
     ("bfloat16", 0.999, 1.0), (np.float16, 0.9999, 1.0), (np.float32, 1 - 1e-9, 1.0),
     ("bfloat16", -1.001, -1.0), (np.float16, 65500.0, 65504.0),
@@ -89,3 +90,25 @@ def test_uniform_interval_without_a_value_of_the_dtype_is_refused(dtype, low, hi
 def test_uniform_interval_rounding_to_one_value_fills_it(dtype, low, high, value):
     x = fastinit.uniform(shape=64, dtype=dtype, low=low, high=high, seed=0)
     assert np.all(x.astype(np.float64) == value)
+
+
+@pytest.mark.parametrize("dtype,mean,std,a,b", [
+    (np.float16, 0.0, 1.0, 1.0001, 1.0002),
+    (np.float32, 0.0, 1.0, 1 + 1e-8, 1 + 2e-8),
+    (np.float64, 1.0, 1e-20, 1.0, 2.0),       # [1 + 1e-20, 1 + 2e-20] holds no double
+])
+def test_truncated_interval_without_a_value_of_the_dtype_is_refused(dtype, mean, std, a, b):
+    out = np.zeros(4, dtype)
+    with pytest.raises(ValueError, match=r"^mean=.*no .* value lies in"):
+        fastinit.truncated_normal(out, mean=mean, std=std, a=a, b=b, seed=0)
+    assert not out.any()
+
+
+def test_truncated_normal_bounds_are_exact_not_rounded_in_double():
+    # mean + a*std = 1 + 1e-16 exactly, which double arithmetic rounds down to
+    # 1.0; the values just above the bound that round to 1.0 were clamped there
+    from fractions import Fraction
+    mean, std, a = 1.0, 3e-16, 1 / 3
+    x = fastinit.truncated_normal(shape=4096, dtype=np.float64, mean=mean, std=std, a=a,
+                                  b=5.0, seed=0)
+    assert Fraction(float(x.min())) >= Fraction(mean) + Fraction(a) * Fraction(std)
