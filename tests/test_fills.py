@@ -112,3 +112,15 @@ def test_truncated_normal_bounds_are_exact_not_rounded_in_double():
     x = fastinit.truncated_normal(shape=4096, dtype=np.float64, mean=mean, std=std, a=a,
                                   b=5.0, seed=0)
     assert Fraction(float(x.min())) >= Fraction(mean) + Fraction(a) * Fraction(std)
+
+
+def test_a_generator_call_that_raises_takes_no_stream():
+    g = fastinit.Generator(9)
+    readonly = np.zeros(8, np.float32)
+    readonly.flags.writeable = False
+    with pytest.raises(ValueError, match=r"^out is read-only"):
+        g.normal(readonly)
+    with pytest.raises(TypeError, match=r"\bstream="):
+        g.uniform(shape=8, stream=1)
+    assert np.array_equal(g.normal(shape=8), fastinit.Generator(9).normal(shape=8))
+
