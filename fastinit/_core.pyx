@@ -234,8 +234,10 @@ if BFLOAT16 is not None:
 
 
 def _to(dt, x):
-    """x rounded to dtype dt (to nearest even), as a Python float."""
-    return float(np.asarray(x, dtype=np.float64).astype(dt))
+    """x rounded to dtype dt (to nearest even), as a Python float; inf where it
+    overflows (the callers raise ValueError then, not NumPy's warning)."""
+    with np.errstate(over="ignore"):
+        return float(np.asarray(x, dtype=np.float64).astype(dt))
 
 
 def _step(dt, x, up):

@@ -124,3 +124,14 @@ def test_a_generator_call_that_raises_takes_no_stream():
         g.uniform(shape=8, stream=1)
     assert np.array_equal(g.normal(shape=8), fastinit.Generator(9).normal(shape=8))
 
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("call", [
+    lambda: fastinit.constant(shape=2, value=1e39),
+    lambda: fastinit.constant(shape=2, dtype=np.float16, value=1e5),
+    lambda: fastinit.uniform(shape=2, low=-1e39, high=0.0),
+])
+def test_out_of_range_values_raise_value_error_even_with_warnings_as_errors(call):
+    # the rounding to the dtype used to warn "overflow encountered in cast" first
+    with pytest.raises(ValueError):
+        call()
