@@ -17,6 +17,8 @@ import scipy.stats
 
 import fastinit
 
+import reference as ref
+
 F32, F64, F16 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16)
 BF16 = np.dtype(ml_dtypes.bfloat16)
 DTYPES = [F32, F64, F16, BF16]
@@ -352,6 +354,169 @@ def test_truncated_normal_check_rejects_a_wrong_sample(dt, case, wrong, rejects)
         a, b = (a + step, b) if abs(a) < abs(b) else (a, b - step)
         x = truncated_sample(dt, mean, std, a, b, stream="truncated/" + case)
     assert rejects in fit(x, model).problems()
+
+
+# ---- uniform: never high -------------------------------------------------------------
+
+def ulps_above(x, k, dt):
+    """x moved k values of dtype dt upwards (k < 0: downwards)."""
+    v = np.asarray(x, dt)
+    for _ in range(abs(k)):
+        v = np.nextafter(v, np.asarray(np.inf if k > 0 else -np.inf, dt))
+    return float(v)
+
+
+# Ranges where low + (high - low) u can round up to high (for a quarter or
+# more of all u in the ones a few ulps wide), so that only the cap at the
+# largest value below high keeps it out: at 1, at -1 (where the spacing
+# halves), large, subnormal and near the dtype's largest value.
+UNIFORM_EDGES = [
+    (F32, 1.0, ulps_above(1.0, 2, F32)), (F32, -1.0, ulps_above(-1.0, 1, F32)),
+    (F32, 1.0, 3.0), (F32, 1e6, 1e6 + 0.125), (F32, -3.0, ulps_above(-3.0, 4, F32)),
+    (F32, 0.0, 2 * 2.0 ** -149), (F32, 3e38, 3.4028234663852886e38),
+    (F64, 1.0, ulps_above(1.0, 2, F64)), (F64, -1.0, ulps_above(-1.0, 1, F64)),
+    (F64, 1.0, 3.0), (F64, 2.0 ** 52, 2.0 ** 52 + 3), (F64, 0.0, 2 * 5e-324),
+    (F16, 0.999, 1.0), (F16, 1.0, ulps_above(1.0, 2, F16)), (F16, -1.0, ulps_above(-1.0, 1, F16)),
+    (F16, 1000.0, 1001.0), (F16, 65000.0, 65504.0), (F16, -65504.0, -65400.0),
+    (F16, 0.0, 3 * 2.0 ** -24),
+    (BF16, 0.99, 1.0), (BF16, 1.0, ulps_above(1.0, 2, BF16)),
+    (BF16, -1.0, ulps_above(-1.0, 1, BF16)),
+    (BF16, 256.0, 264.0), (BF16, 3e38, 3.3895313892515355e38),
+]
+
+
+@pytest.mark.parametrize("dt,low,high", UNIFORM_EDGES, ids=str)
+def test_uniform_never_produces_high(dt, low, high):
+    x = fastinit.uniform(shape=1 << 18, dtype=dt, low=low, high=high, seed=SEED, offset=77)
+    values = np.unique(x.astype(np.float64))
+    lo, hi = (float(np.asarray(v).astype(dt)) for v in (low, high))
+    assert values.max() < high and values.min() >= lo
+    # and, where there are few, every value of the dtype in [low, high) (both
+    # rounded to the dtype) is produced: the cap moves only what rounded up
+    expect = [lo]
+    while len(expect) < 9 and ulps_above(expect[-1], 1, dt) < hi:
+        expect.append(ulps_above(expect[-1], 1, dt))
+    if len(expect) < 9:
+        assert values.tolist() == expect
+
+
+@pytest.mark.parametrize("dt", DTYPES, ids=dtype_ids)
+def test_uniform_over_a_wide_range_stays_in_it(dt):
+    x = fastinit.uniform(shape=1 << 21, dtype=dt, low=-1.0, high=1.0, seed=SEED, threads=2)
+    assert x.min() >= -1.0 and x.max() < 1.0
+
+
+@pytest.mark.parametrize("dt", DTYPES, ids=dtype_ids)
+@pytest.mark.parametrize("value", [0.3, -2.0, 0.0])
+def test_uniform_with_low_equal_to_high_fills_low(dt, value):
+    x = fastinit.uniform(shape=100, dtype=dt, low=value, high=value, seed=SEED)
+    assert np.all(x == np.asarray(value).astype(dt))
+
+
+# ---- normal: finite, bounded, accurate -----------------------------------------------
+
+@pytest.mark.parametrize("dt", DTYPES, ids=dtype_ids)
+def test_normal_at_the_largest_allowed_std_is_finite(dt):
+    # the binding allows |mean| + 5.8 std (8.6 for float64) up to the dtype's
+    # largest value: values reach 5.77 (8.58) std
+    std = dtype_max(dt) / (8.6 if dt == F64 else 5.8) * (1 - 1e-9)
+    x = fastinit.normal(shape=1 << 22, dtype=dt, std=std, seed=SEED, threads=2)
+    assert np.isfinite(x).all()
+    with pytest.raises(ValueError, match=r"\bstd=.*overflow"):
+        fastinit.normal(shape=4, dtype=dt, std=std * 1.01, seed=SEED)
+
+
+@pytest.mark.parametrize("dt,zmax", [(F32, 5.77), (F64, 8.58)], ids=str)
+def test_normal_stays_within_the_documented_maximum(dt, zmax):
+    x = fastinit.normal(shape=1 << 22, dtype=dt, mean=0.0, std=1.0, seed=SEED, threads=2)
+    assert np.isfinite(x).all() and np.abs(x).max() <= zmax
+
+
+def test_float32_normal_reaches_its_documented_maximum():
+    # word 71035964 of seed 0, stream 0 is below 256: its pair has u1 = 2^-24,
+    # the smallest there is, and r = sqrt(-2 ln 2^-24) = 5.76811
+    offset = 71035964
+    assert fastinit.random_bits(shape=1, seed=0, offset=offset)[0] >> 8 == 0
+    z = fastinit.normal(shape=2, std=1.0, seed=0, offset=offset).astype(np.float64)
+    assert math.isclose(math.hypot(*z), math.sqrt(-2 * math.log(2.0 ** -24)), rel_tol=1e-6)
+    assert 5.7 < np.abs(z).max() <= 5.77
+
+
+TWO_PI_LD = np.arctan(np.longdouble(1)) * 8
+
+
+def box_muller(u1, u2, work):
+    """Both Box-Muller outputs in precision `work`, with the angle reduced as
+    the core reduces it: j = round(4 u2), t = u2 - j/4 exact, rotate by j."""
+    u1, u2 = u1.astype(work), u2.astype(work)
+    r = np.sqrt(-2 * np.log(u1))
+    j = np.floor(4 * u2 + work(0.5))
+    theta = (TWO_PI_LD if work is np.longdouble else 2 * np.pi) * (u2 - j / 4)
+    c, s = np.cos(theta), np.sin(theta)
+    q = j.astype(np.int64) & 3
+    return r * np.choose(q, [c, -s, -c, s]), r * np.choose(q, [s, c, -s, -c])
+
+
+@functools.lru_cache(maxsize=None)
+def normal_ulp_errors(dt, npairs=1 << 20):
+    """|fill - exact| in ulps of the fill, for mean 0 and std 1, over npairs
+    pairs: float32 against a float64 evaluation, float64 against long double."""
+    work = np.float64 if dt == F32 else np.longdouble
+    if work is np.longdouble and np.finfo(np.longdouble).nmant < 63:
+        pytest.skip("needs an 80-bit (or wider) long double for the float64 reference")
+    u1, u2 = ref.normal_pairs_f64(SEED, 5, 0, npairs, dt.type)
+    got = fastinit.normal(shape=2 * npairs, dtype=dt, mean=0.0, std=1.0, seed=SEED, stream=5)
+    exact_c, exact_s = box_muller(u1, u2, work)
+    ulp = np.spacing(np.abs(got)).astype(work)
+    return np.concatenate([np.abs(got[0::2].astype(work) - exact_c) / ulp[0::2],
+                           np.abs(got[1::2].astype(work) - exact_s) / ulp[1::2]]).astype(np.float64)
+
+
+# Measured on these 2^20 pairs: max 3.65 ulp (float32) and 3.54 ulp (float64),
+# mean 0.51 and 0.49, 11 % of values more than 1 ulp off; over 2^24 pairs of
+# eight other seeds the max was 3.88 and 3.68.  The spec's target is 2 ulp
+# (the strict xfail below).  In float32 the error adds up from r (up to 1.4
+# ulp; fi_logf is 1.6 ulp off near u1 = 0.7, where e ln 2 + ln m cancels),
+# the sin/cos kernels (1.9 ulp: y = 2 pi t is rounded before the polynomial)
+# and the final product.
+@pytest.mark.parametrize("dt", [F32, F64], ids=dtype_ids)
+def test_normal_transform_is_accurate_to_4_ulp(dt):
+    err = normal_ulp_errors(dt)
+    assert err.max() <= 4.0
+    assert err.mean() < 0.6
+
+
+@pytest.mark.xfail(strict=True, reason="csrc: the Box-Muller transform is up to 3.9 ulp "
+                   "(float32) and 3.7 ulp (float64) off, not within the 2 ulp target: the "
+                   "errors of ln (polymath.h fi_logf/fi_log), of y = 2 pi t rounded before "
+                   "the sin/cos kernels (normal.h) and of r * cos add up")
+@pytest.mark.parametrize("dt", [F32, F64], ids=dtype_ids)
+def test_normal_transform_meets_the_2_ulp_target(dt):
+    assert normal_ulp_errors(dt).max() <= 2.0
+
+
+# ---- truncated normal: inside the bounds ---------------------------------------------
+
+@pytest.mark.parametrize("dt", DTYPES, ids=dtype_ids)
+@pytest.mark.parametrize("mean,std,a,b", [
+    (0.1, 0.3, -2.0, 2.0), (0.1, 0.3, 1.0, 1.0 + 3e-7), (1.0, 1e-3, 40.0, 41.0),
+    (-3.0, 0.7, -6.0, -5.0), (0.0, 1.0, 1.0, 1.0001), (1.0, 3e-16, 1 / 3, 5.0),
+    (0.0, 1.0, -1e-3, 1e-3), (-1e4, 3.0, 2.0, 2.001), (0.3, 0.05, -np.inf, -7.0),
+])
+def test_truncated_normal_stays_inside_its_bounds(dt, mean, std, a, b):
+    # exactly, in rational arithmetic; an interval holding no value of the
+    # dtype must be refused instead
+    lower = Fraction(mean) + Fraction(a) * Fraction(std) if a > -np.inf else None
+    upper = Fraction(mean) + Fraction(b) * Fraction(std)
+    lo = dtype_ceil(lower, dt) if lower is not None else -np.inf
+    if lo > dtype_floor(upper, dt):
+        with pytest.raises(ValueError, match=r"no .* value lies in"):
+            fastinit.truncated_normal(shape=4, dtype=dt, mean=mean, std=std, a=a, b=b)
+        return
+    x = fastinit.truncated_normal(shape=1 << 16, dtype=dt, mean=mean, std=std, a=a, b=b,
+                                  seed=SEED)
+    assert lower is None or exact(x.min()) >= lower
+    assert exact(x.max()) <= upper
 
 
 # ---- regressions: binding bugs these tests found -------------------------------------
