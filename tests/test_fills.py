@@ -4,6 +4,7 @@ input is refused and how, and which arrays and objects are filled.
 
 The stream itself (known answers, the NumPy reference, offsets, slices,
 threads, SIMD paths) is tested in test_stream.py."""
+import array
 import functools
 import math
 from dataclasses import dataclass
@@ -517,6 +518,186 @@ def test_truncated_normal_stays_inside_its_bounds(dt, mean, std, a, b):
                                   seed=SEED)
     assert lower is None or exact(x.min()) >= lower
     assert exact(x.max()) <= upper
+
+
+# ---- bad input: a clear error, nothing written ---------------------------------------
+#
+# Every fill gets every kind of bad argument with `out` pre-filled with a
+# sentinel; the error must be TypeError for a wrong type and ValueError for a
+# wrong value, its message must start with (or name) the parameter, and `out`
+# must be byte-for-byte unchanged.
+
+FILLS = {                # the function and valid values of its parameters
+    "uniform": (fastinit.uniform, {"low": -0.5, "high": 0.5}),
+    "normal": (fastinit.normal, {"mean": 0.0, "std": 1.0}),
+    "truncated_normal": (fastinit.truncated_normal,
+                         {"mean": 0.0, "std": 1.0, "a": -2.0, "b": 2.0}),
+    "constant": (fastinit.constant, {"value": 0.5}),
+    "zeros": (fastinit.zeros, {}),
+    "ones": (fastinit.ones, {}),
+    "random_bits": (fastinit.random_bits, {}),
+}
+RANDOM_FILLS = ["uniform", "normal", "truncated_normal", "random_bits"]
+DTYPE_FILLS = [name for name in FILLS if name != "random_bits"]
+
+
+def sentinel(name, shape=(3, 4), dt=F32):
+    """An `out` for the fill, full of a value no fill of these tests writes."""
+    if name == "random_bits":
+        return np.full(shape, 0xDEADBEEF, np.uint32)
+    return np.full(shape, 7.25, dt)
+
+
+def readonly(arr):
+    arr.flags.writeable = False
+    return arr
+
+
+def snapshot(obj):
+    if isinstance(obj, np.ndarray):
+        return obj.dtype, obj.shape, obj.tobytes()
+    try:
+        return bytes(memoryview(obj))
+    except TypeError:
+        return repr(obj)
+
+
+def case(name, what, exc, match, out=None, **kwargs):
+    """One bad call: fill `name` on `out` (a factory; default a sentinel
+    array) with `kwargs` over its valid parameters."""
+    return pytest.param(name, out, kwargs, exc, match, id=f"{name}-{what}")
+
+
+def bad_out_cases(name):
+    other = np.uint32 if name != "random_bits" else np.float32
+    yield case(name, "list", TypeError, r"^out\b", lambda: [0.0] * 4)
+    yield case(name, "int", TypeError, r"^out\b", lambda: 5)
+    yield case(name, "str", TypeError, r"^out\b", lambda: "abcd")
+    yield case(name, "bytearray", TypeError, r"^out has dtype uint8", lambda: bytearray(16))
+    yield case(name, "array of ints", TypeError, r"^out has dtype int32",
+               lambda: array.array("i", [1, 2, 3]))
+    yield case(name, "None", TypeError, r"\bout=", lambda: None)
+    for dt in [np.int8, np.int32, np.int64, np.uint8, other, np.bool_, np.complex64,
+               np.complex128, object, np.longdouble, "U2", "datetime64[s]"]:
+        yield case(name, f"dtype {np.dtype(dt)}", TypeError, r"^out has dtype",
+                   lambda dt=dt: np.zeros((3, 4), dt))
+    yield case(name, "read-only", ValueError, r"^out is read-only",
+               lambda: readonly(sentinel(name)))
+    yield case(name, "non-native", ValueError, r"^out has non-native byte order",
+               lambda: sentinel(name).astype(sentinel(name).dtype.newbyteorder(">")))
+    yield case(name, "broadcast", ValueError, r"^out has a zero stride",
+               lambda: np.lib.stride_tricks.as_strided(sentinel(name), (3, 4), (0, 4)))
+
+
+def parameter_cases(name):
+    params = FILLS[name][1]
+    for p in params:
+        for v in [math.nan, math.inf, -math.inf]:
+            if p in "ab" and math.isinf(v):
+                continue                        # infinite bounds are allowed
+            yield case(name, f"{p}={v}", ValueError, rf"^{p}={v} must be finite", **{p: v})
+        for v in ["0.5", None, True, np.bool_(False), 1j, [0.5]]:
+            yield case(name, f"{p}={v!r}", TypeError, rf"^{p} must be a real number", **{p: v})
+    if "std" in params:
+        for v in [-1.0, -1e-300]:
+            yield case(name, f"std={v}", ValueError, rf"^std={v} is negative", std=v)
+    if name == "uniform":
+        yield case(name, "low>high", ValueError, r"^low=1.0 is greater than high=0.5", low=1.0)
+    if name == "truncated_normal":
+        for a, b in [(1.0, 1.0), (2.0, 1.0), (math.inf, math.inf), (-math.inf, -math.inf),
+                     (math.inf, 2.0), (-2.0, -math.inf)]:
+            yield case(name, f"a={a},b={b}", ValueError, r"^a=.* must be less than b=", a=a, b=b)
+    overflow = {"uniform": dict(low=-7e4, high=0.0), "normal": dict(std=2e4),
+                "truncated_normal": dict(std=4e4), "constant": dict(value=7e4)}
+    if name in overflow:
+        p = next(iter(overflow[name]))
+        yield case(name, "overflows float16", ValueError, rf"\b{p}=",
+                   lambda: sentinel(name, dt=F16), **overflow[name])
+
+
+def stream_cases(name):
+    for p in ["seed", "stream"]:
+        for v in [-1, 2**64, np.int64(-1)]:
+            yield case(name, f"{p}={v}", ValueError, rf"^{p}={v} is outside \[0, 2\*\*64\)",
+                       **{p: v})
+        for v in [1.0, True, np.float64(1.0), np.bool_(True), b"1", [1], 1 + 0j]:
+            yield case(name, f"{p}={v!r}", TypeError, rf"^{p} must be an int", **{p: v})
+    yield case(name, "seed='1'", TypeError, r"^seed must be an int", seed="1")
+    yield case(name, "stream=None", TypeError, r"^stream must be an int", stream=None)
+    for v in [-1, -2**70]:
+        yield case(name, f"offset={v}", ValueError, rf"^offset={v} is negative", offset=v)
+    for v in [2**64 - 11, 2**64, 2**70]:             # out has 12 elements
+        yield case(name, f"offset={v}", ValueError, rf"^offset={v} plus the array size 12 "
+                   r"exceeds 2\*\*64", offset=v)
+    for v in [1.5, True, "0", None, np.float64(0.0)]:
+        yield case(name, f"offset={v!r}", TypeError, r"^offset must be a non-negative int",
+                   offset=v)
+    for v in [0, -1, np.int64(0)]:
+        yield case(name, f"threads={v}", ValueError, rf"^threads={v} must be a positive int",
+                   threads=v)
+    for v in [1.5, "2", True, np.float64(2.0)]:
+        yield case(name, f"threads={v!r}", TypeError, r"^threads must be a positive int",
+                   threads=v)
+
+
+def shape_dtype_cases(name):
+    yield case(name, "shape transposed", ValueError, r"^shape=\(4, 3\) disagrees", shape=(4, 3))
+    yield case(name, "shape flat", ValueError, r"^shape=\(12,\) disagrees", shape=12)
+    yield case(name, "shape negative", ValueError, r"^shape=.* negative", shape=(-3, 4))
+    yield case(name, "shape float", TypeError, r"^shape must be an int", shape=1.5)
+    yield case(name, "shape str", TypeError, r"^shape must be an int", shape=(3, "4"))
+    if name in DTYPE_FILLS:
+        for dt in [np.float64, "bfloat16", np.int32, "float16"]:
+            yield case(name, f"dtype={dt}", ValueError, r"^dtype=.* disagrees with out.dtype",
+                       dtype=dt)
+        yield case(name, "dtype unknown", TypeError, r"^dtype='nonsense' is not", dtype="nonsense")
+
+
+BAD_INPUT = [c for name in FILLS for cases in (bad_out_cases, parameter_cases, shape_dtype_cases)
+             for c in cases(name)] + [c for name in RANDOM_FILLS for c in stream_cases(name)]
+
+
+@pytest.mark.parametrize("name,out,kwargs,exc,match", BAD_INPUT)
+def test_bad_input_is_refused_before_anything_is_written(name, out, kwargs, exc, match):
+    fill, params = FILLS[name]
+    out = sentinel(name) if out is None else out()
+    before = snapshot(out)
+    with pytest.raises(exc, match=match):
+        fill(out, **{**params, **kwargs})
+    assert snapshot(out) == before
+
+
+@pytest.mark.parametrize("name", list(FILLS))
+@pytest.mark.parametrize("kwargs,exc,match", [
+    (dict(), TypeError, r"^give either out= .* or shape="),
+    (dict(shape=-1), ValueError, r"^shape=\(-1,\) has a negative dimension"),
+    (dict(shape=(2, 1.0)), TypeError, r"^shape must be an int or a tuple of ints"),
+    (dict(shape="3"), TypeError, r"^shape must be an int or a tuple of ints"),
+    (dict(shape=None), TypeError, r"^give either out= .* or shape="),
+])
+def test_bad_shape_without_out_is_refused(name, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        FILLS[name][0](**kwargs)
+
+
+@pytest.mark.parametrize("name", DTYPE_FILLS)
+@pytest.mark.parametrize("dt,exc,match", [
+    (np.int32, TypeError, r"^dtype=int32 is not supported"),
+    (np.uint32, TypeError, r"^dtype=uint32 is not supported"),
+    (np.complex64, TypeError, r"^dtype=complex64 is not supported"),
+    ("nonsense", TypeError, r"^dtype='nonsense' is not a NumPy dtype"),
+])
+def test_bad_dtype_without_out_is_refused(name, dt, exc, match):
+    with pytest.raises(exc, match=match):
+        FILLS[name][0](shape=3, dtype=dt)
+
+
+@pytest.mark.parametrize("name", RANDOM_FILLS)
+def test_seed_none_draws_a_seed_from_the_os(name):
+    out = sentinel(name, shape=64)
+    assert FILLS[name][0](out, seed=None) is out
+    again = FILLS[name][0](sentinel(name, shape=64), seed=None)
+    assert not np.array_equal(out, again) and not np.any(out == sentinel(name, shape=1)[0])
 
 
 # ---- regressions: binding bugs these tests found -------------------------------------
