@@ -5,8 +5,10 @@ input is refused and how, and which arrays and objects are filled.
 The stream itself (known answers, the NumPy reference, offsets, slices,
 threads, SIMD paths) is tested in test_stream.py."""
 import array
+import ctypes
 import functools
 import math
+import threading
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -698,6 +700,295 @@ def test_seed_none_draws_a_seed_from_the_os(name):
     assert FILLS[name][0](out, seed=None) is out
     again = FILLS[name][0](sentinel(name, shape=64), seed=None)
     assert not np.array_equal(out, again) and not np.any(out == sentinel(name, shape=1)[0])
+
+
+# ---- which arrays and objects are filled ---------------------------------------------
+
+LAYOUT_FILLS = {         # name: fill(out_or_None, dtype, **kw) with fixed parameters
+    "uniform": lambda out, dt, **kw: fastinit.uniform(out, low=-2.0, high=3.0, dtype=dt,
+                                                      seed=SEED, **kw),
+    "normal": lambda out, dt, **kw: fastinit.normal(out, std=1.5, dtype=dt, seed=SEED, **kw),
+    "truncated_normal": lambda out, dt, **kw: fastinit.truncated_normal(
+        out, mean=1.0, std=2.0, a=-1.0, b=0.5, dtype=dt, seed=SEED, **kw),
+    "random_bits": lambda out, dt, **kw: fastinit.random_bits(out, seed=SEED, **kw),
+    "constant": lambda out, dt, **kw: fastinit.constant(out, 2.5, dtype=dt, **kw),
+}
+VIEWS = {                # name: (base shape, base order, the view of the base)
+    "step slice": ((13, 17), "C", lambda b: b[1::3, ::2]),
+    "transpose": ((13, 17), "C", lambda b: b.T),
+    "fortran order": ((13, 17), "F", lambda b: b),
+    "negative strides": ((13, 17), "C", lambda b: b[::-1, ::-3]),
+    "column": ((13, 17), "C", lambda b: b[:, 5]),
+    "rows": ((13, 17), "C", lambda b: b[2:11:2]),
+    "3-d view": ((6, 7, 9), "C", lambda b: b[1:5, ::-2, 1::4]),
+    "3-d transposed": ((6, 7, 9), "C", lambda b: b.transpose(2, 0, 1)[::2]),
+    "unit dimensions": ((1, 13, 1), "F", lambda b: b[:, ::-2, :]),
+    "long rows": ((3, 5000), "C", lambda b: b[:, 7:4999:3]),
+}
+
+
+# every float fill in every dtype; random_bits in uint32
+LAYOUT_CASES = [pytest.param(name, dt, id=f"{name}-{dt.name}") for name in LAYOUT_FILLS
+                for dt in (DTYPES if name != "random_bits" else [np.dtype(np.uint32)])]
+
+
+def fill_kwargs(name):
+    return {} if name == "constant" else {"offset": 5}
+
+
+@pytest.mark.parametrize("name,dt", LAYOUT_CASES)
+@pytest.mark.parametrize("view", list(VIEWS))
+def test_views_are_filled_in_c_order(name, dt, view):
+    shape, order, take = VIEWS[view]
+    base = np.full(shape, 7, dt, order=order)
+    inside = np.zeros(shape, bool, order=order)
+    take(inside)[...] = True
+    out = take(base)
+    assert LAYOUT_FILLS[name](out, dt, **fill_kwargs(name)) is out
+    expect = LAYOUT_FILLS[name](None, dt, shape=out.shape, **fill_kwargs(name))
+    assert np.ascontiguousarray(out).tobytes() == expect.tobytes()
+    assert np.all(base[~inside] == 7)                 # nothing around the view written
+
+
+def misaligned(dt, n, pad=3):
+    """n elements of dtype dt at an odd address inside a bytearray, with pad
+    guard bytes (0xAB) on each side."""
+    buf = bytearray(b"\xab" * (pad + n * np.dtype(dt).itemsize + pad))
+    arr = np.frombuffer(buf, dt, count=n, offset=pad)
+    assert not arr.flags.aligned and arr.flags.writeable
+    return buf, arr
+
+
+@pytest.mark.parametrize("name,dt", LAYOUT_CASES)
+@pytest.mark.parametrize("n,threads", [(1001, 1), ((1 << 18) + 3, 2)])
+def test_misaligned_arrays_are_filled(name, dt, n, threads):
+    buf, arr = misaligned(dt, n)
+    kw = fill_kwargs(name) if name == "constant" else dict(fill_kwargs(name), threads=threads)
+    LAYOUT_FILLS[name](arr, dt, **kw)
+    expect = LAYOUT_FILLS[name](None, dt, shape=n, **kw)
+    assert arr.tobytes() == expect.tobytes()
+    assert buf[:3] == buf[-3:] == b"\xab" * 3
+    # and a strided 2-d view of misaligned memory
+    buf, arr = misaligned(dt, 60)
+    view = arr.reshape(6, 10)[::-2, 1::3]
+    LAYOUT_FILLS[name](view, dt, **fill_kwargs(name))
+    expect = LAYOUT_FILLS[name](None, dt, shape=view.shape, **fill_kwargs(name))
+    assert np.ascontiguousarray(view).tobytes() == expect.tobytes()
+    assert buf[:3] == buf[-3:] == b"\xab" * 3
+
+
+@pytest.mark.parametrize("name,dt", LAYOUT_CASES)
+@pytest.mark.parametrize("shape", [(0,), (0, 5), (5, 0, 3)])
+def test_empty_arrays_are_a_no_op(name, dt, shape):
+    out = np.empty(shape, dt)
+    assert LAYOUT_FILLS[name](out, dt, **fill_kwargs(name)) is out
+    assert LAYOUT_FILLS[name](out[::-1], dt, **fill_kwargs(name)).size == 0
+    assert LAYOUT_FILLS[name](None, dt, shape=shape).shape == shape
+
+
+@pytest.mark.parametrize("name,dt", LAYOUT_CASES)
+def test_zero_dimensional_arrays_take_element_0(name, dt):
+    out = np.full((), 7, dt)
+    assert LAYOUT_FILLS[name](out, dt, **fill_kwargs(name)) is out
+    first = LAYOUT_FILLS[name](None, dt, shape=1, **fill_kwargs(name))
+    assert out.tobytes() == first.tobytes()
+    assert LAYOUT_FILLS[name](None, dt, shape=(), **fill_kwargs(name)).tobytes() == out.tobytes()
+
+
+U32_CODE = "I" if array.array("I").itemsize == 4 else "L"
+
+
+@pytest.mark.parametrize("name,make,dt", [
+    pytest.param("uniform", lambda: array.array("f", [0.0] * 37), F32, id="array('f')"),
+    pytest.param("normal", lambda: array.array("d", [0.0] * 37), F64, id="array('d')"),
+    pytest.param("random_bits", lambda: array.array(U32_CODE, [0] * 37), np.dtype(np.uint32),
+                 id="array('I')"),
+    pytest.param("constant", lambda: array.array("f", [0.0] * 37), F32, id="constant-array"),
+    pytest.param("truncated_normal", lambda: (ctypes.c_float * 37)(), F32, id="ctypes-float"),
+    pytest.param("normal", lambda: (ctypes.c_double * 37)(), F64, id="ctypes-double"),
+    pytest.param("uniform", lambda: memoryview(bytearray(4 * 37)).cast("f"), F32,
+                 id="memoryview"),
+])
+def test_buffer_protocol_objects_are_filled_and_returned(name, make, dt):
+    obj = make()
+    assert LAYOUT_FILLS[name](obj, None, **fill_kwargs(name)) is obj
+    expect = LAYOUT_FILLS[name](None, dt, shape=37, **fill_kwargs(name))
+    assert bytes(memoryview(obj)) == expect.tobytes()
+
+
+def test_buffer_protocol_views_keep_their_shape_and_strides():
+    mem = memoryview(bytearray(4 * 24)).cast("f", (4, 6))
+    assert fastinit.normal(mem, seed=SEED) is mem
+    assert np.array_equal(np.asarray(mem), fastinit.normal(shape=(4, 6), seed=SEED))
+    strided = memoryview(bytearray(4 * 24)).cast("f")[::3]
+    fastinit.normal(strided, seed=SEED)
+    whole = np.frombuffer(strided.obj, np.float32)
+    assert np.array_equal(whole[::3], fastinit.normal(shape=8, seed=SEED))
+    assert not whole.reshape(8, 3)[:, 1:].any()
+
+
+# ---- allocation with shape= and dtype= -----------------------------------------------
+
+@pytest.mark.parametrize("name", DTYPE_FILLS)
+@pytest.mark.parametrize("shape,expect", [(5, (5,)), ((2, 3), (2, 3)), ([2, 3], (2, 3)),
+                                          (np.int64(4), (4,)), ((), ()), ((2, 0), (2, 0))])
+def test_shape_allocates_a_float32_array_by_default(name, shape, expect):
+    out = FILLS[name][0](shape=shape)
+    assert isinstance(out, np.ndarray) and out.shape == expect and out.dtype == F32
+    assert out.flags.c_contiguous
+
+
+@pytest.mark.parametrize("name", DTYPE_FILLS)
+@pytest.mark.parametrize("dtype,expect", [
+    ("float16", F16), ("bfloat16", BF16), (ml_dtypes.bfloat16, BF16), ("float32", F32),
+    (np.float64, F64), ("f8", F64), (np.dtype("=f2"), F16)])
+def test_dtype_selects_the_allocated_type(name, dtype, expect):
+    out = FILLS[name][0](shape=(3, 2), dtype=dtype)
+    assert out.dtype == expect and out.shape == (3, 2)
+
+
+@pytest.mark.parametrize("name,dt", LAYOUT_CASES)
+def test_allocated_equals_filled(name, dt):
+    out = np.empty((7, 9), dt)
+    LAYOUT_FILLS[name](out, dt, **fill_kwargs(name))
+    new = LAYOUT_FILLS[name](None, dt, shape=(7, 9), **fill_kwargs(name))
+    assert new.dtype == dt and new.tobytes() == out.tobytes()
+
+
+def test_random_bits_allocates_uint32():
+    out = fastinit.random_bits(shape=(2, 2), seed=0)
+    assert out.dtype == np.uint32 and out.shape == (2, 2)
+
+
+# ---- Generator -----------------------------------------------------------------------
+
+def test_generator_calls_differ_and_repeat_with_the_seed():
+    g = fastinit.Generator(0)
+    a, b = np.empty(100, np.float32), np.empty(100, np.float32)
+    assert g.normal(out=a) is a
+    g.normal(out=b)
+    assert not np.array_equal(a, b)
+    h = fastinit.Generator(0)
+    assert np.array_equal(h.normal(out=np.empty(100, np.float32)), a)
+    assert np.array_equal(h.normal(shape=100), b)
+    assert not np.array_equal(fastinit.Generator(1).normal(shape=100), a)
+
+
+def test_generator_call_k_uses_the_documented_stream():
+    g = fastinit.Generator(3, name="enc")
+    g.uniform(shape=4)
+    assert np.array_equal(g.truncated_normal(shape=50, std=1.0),
+                          fastinit.truncated_normal(shape=50, std=1.0, seed=3,
+                                                    stream=fastinit.stream_id("enc#1")))
+    assert np.array_equal(g.random_bits(shape=50), fastinit.random_bits(
+        shape=50, seed=3, stream=fastinit.stream_id("enc#2")))
+
+
+def test_spawned_children_do_not_depend_on_the_parents_calls():
+    first = fastinit.Generator(5).spawn("encoder.0").normal(shape=64)
+    g = fastinit.Generator(5)
+    g.uniform(shape=3)
+    g.spawn("decoder.0").normal(shape=3)
+    g.normal(shape=3)
+    child = g.spawn("encoder.0")
+    assert np.array_equal(child.normal(shape=64), first)
+    assert not np.array_equal(child.normal(shape=64), first)          # its own count
+    assert not np.array_equal(g.spawn("encoder.1").normal(shape=64), first)
+    assert child.spawn("w").name == "encoder.0/w"
+    assert not np.array_equal(child.spawn("w").normal(shape=64),
+                              g.spawn("w").normal(shape=64))
+
+
+@pytest.mark.parametrize("method", ["uniform", "normal", "truncated_normal", "random_bits"])
+@pytest.mark.parametrize("key", ["seed", "stream"])
+def test_generator_methods_refuse_seed_and_stream(method, key):
+    out = sentinel(method, shape=8)
+    with pytest.raises(TypeError, match=rf"takes no {key}="):
+        getattr(fastinit.Generator(0), method)(out, **{key: 1})
+    assert np.all(out == sentinel(method, shape=8))
+
+
+@pytest.mark.parametrize("seed,exc", [(-1, ValueError), (2**64, ValueError), (1.5, TypeError),
+                                      (True, TypeError), ("1", TypeError)])
+def test_generator_checks_its_seed(seed, exc):
+    with pytest.raises(exc, match=r"^seed\b"):
+        fastinit.Generator(seed)
+
+
+def test_generator_without_a_seed_draws_one():
+    a, b = fastinit.Generator(), fastinit.Generator(None)
+    assert 0 <= a.seed < 2**64 and a.seed != b.seed
+    assert not np.array_equal(a.normal(shape=16), b.normal(shape=16))
+
+
+# ---- the GIL is released while filling -----------------------------------------------
+
+def test_another_thread_runs_while_a_fill_runs():
+    # A watcher thread looks at the array being filled; it can only ever see
+    # it partly filled if it runs while the fill does, which a fill holding
+    # the GIL (the whole C call is one step for Python) never allows.  A few
+    # tries keep this safe on a loaded machine; no timing is measured.
+    out = np.empty(1 << 24, np.float32)
+    probe = slice(None, None, out.size // 256)
+    for _ in range(5):
+        out[...] = np.nan
+        started, stop, seen = threading.Event(), threading.Event(), threading.Event()
+
+        def watch():
+            started.set()
+            while not stop.is_set():
+                filled = ~np.isnan(out[probe])
+                if filled.any() and not filled.all():
+                    seen.set()
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        started.wait()
+        fastinit.normal(out, seed=SEED, threads=1)
+        stop.set()
+        watcher.join()
+        assert not np.isnan(out).any()
+        if seen.is_set():
+            break
+    assert seen.is_set(), "no other Python thread ran during the fill"
+
+
+# ---- constant, zeros, ones -----------------------------------------------------------
+
+@pytest.mark.parametrize("dt", DTYPES, ids=dtype_ids)
+@pytest.mark.parametrize("value", [0.1, 1 / 3, -2.5e-3, 1e4, 0.0, -0.0])
+def test_constant_rounds_the_value_to_the_dtype(dt, value):
+    out = np.empty((4, 5), dt)
+    assert fastinit.constant(out, value) is out
+    assert out.tobytes() == np.full((4, 5), np.asarray(value).astype(dt), dt).tobytes()
+
+
+@pytest.mark.parametrize("dt,value,stored", [
+    (F16, 65519.0, 65504.0), (F16, -65519.0, -65504.0), (F16, 1e-8, 0.0),
+    (F16, 3e-8, 5.960464477539063e-08), (BF16, 3.3895e38, 3.3895313892515355e38),
+    (F32, 3.4028235e38, 3.4028234663852886e38)])
+def test_constant_at_the_edge_of_the_dtype(dt, value, stored):
+    assert float(fastinit.constant(shape=(), dtype=dt, value=value)) == stored
+
+
+@pytest.mark.parametrize("dt,value", [(F16, 65520.0), (F16, -7e4), (BF16, 3.4e38),
+                                      (F32, 3.5e38), (F32, -1e39), (F64, math.inf)])
+def test_constant_out_of_range_raises(dt, value):
+    out = np.zeros(3, dt)
+    with pytest.raises(ValueError, match=r"^value="):
+        fastinit.constant(out, value)
+    assert not out.astype(np.float64).any()
+
+
+@pytest.mark.parametrize("dt", DTYPES, ids=dtype_ids)
+def test_zeros_and_ones(dt):
+    out = np.full((3, 4), 7, dt)
+    assert fastinit.zeros(out) is out and np.all(out == 0)
+    view = out[::2, ::-3]
+    assert fastinit.ones(view) is view and np.all(view == 1)
+    assert np.all(out[1] == 0) and np.all(out[::2, 1:3] == 0)
+    assert fastinit.ones(shape=3, dtype=dt).dtype == dt
+    assert np.all(fastinit.zeros(shape=(2, 2), dtype=dt) == 0)
 
 
 # ---- regressions: binding bugs these tests found -------------------------------------
