@@ -7,6 +7,7 @@ import math
 import numbers
 import os
 import secrets
+from fractions import Fraction
 
 import numpy as np
 
@@ -19,6 +20,7 @@ cnp.import_array()
 
 _U64 = 1 << 64
 _MAX_NDIM = 64
+_MAX_THREADS = 1 << 16   # the core caps it lower; this only keeps it in a C int
 
 try:  # bfloat16 is optional: the ml_dtypes NumPy dtype
     from ml_dtypes import bfloat16 as _bfloat16
@@ -133,9 +135,12 @@ def _check_offset(offset, size):
 def _check_threads(threads):
     if threads is None:
         return DEFAULT_THREADS
-    if not _is_int(threads) or threads < 1:
-        raise ValueError(f"threads={threads!r} must be a positive int or None")
-    return int(threads)
+    if not _is_int(threads):
+        raise TypeError(f"threads must be a positive int or None, got {threads!r} "
+                        f"of type {type(threads).__name__}")
+    if threads < 1:
+        raise ValueError(f"threads={threads} must be a positive int or None")
+    return min(int(threads), _MAX_THREADS)
 
 
 def _real(name, value, allow_inf=False):
@@ -202,11 +207,11 @@ def prepare_out(out, shape=None, dtype=None, allowed=FLOAT_DTYPES):
                             f"got {type(out).__name__}") from None
         except (ValueError, NotImplementedError) as e:
             raise TypeError(f"out: its buffer cannot be used ({e})") from None
-    if arr.dtype not in allowed:
-        raise TypeError(f"out has dtype {arr.dtype}; fills need one of {_describe(allowed)}")
-    if not arr.dtype.isnative:
+    if not arr.dtype.isnative and arr.dtype.newbyteorder("=") in allowed:
         raise ValueError(f"out has non-native byte order ({arr.dtype.str}); "
                          f"use a native-endian array")
+    if arr.dtype not in allowed:
+        raise TypeError(f"out has dtype {arr.dtype}; fills need one of {_describe(allowed)}")
     if dtype is not None and _resolve_dtype(dtype) != arr.dtype:
         raise ValueError(f"dtype={dtype!r} disagrees with out.dtype={arr.dtype}")
     if shape is not None and _shape_tuple(shape) != arr.shape:
@@ -229,8 +234,10 @@ if BFLOAT16 is not None:
 
 
 def _to(dt, x):
-    """x rounded to dtype dt (to nearest even), as a Python float."""
-    return float(np.asarray(x, dtype=np.float64).astype(dt))
+    """x rounded to dtype dt (to nearest even), as a Python float; inf where it
+    overflows (the callers raise ValueError then, not NumPy's warning)."""
+    with np.errstate(over="ignore"):
+        return float(np.asarray(x, dtype=np.float64).astype(dt))
 
 
 def _step(dt, x, up):
@@ -269,14 +276,19 @@ def _f32_threshold(dt, v, up):
 
 
 def _inward(dt, x, up):
-    """The dtype value nearest x on the inside of a bound: the smallest
-    value >= x (up=True) or the largest <= x."""
+    """The dtype value nearest x (a float or an exact Fraction) on the inside
+    of a bound: the smallest value >= x (up=True) or the largest <= x."""
     if math.isinf(x):
         return x
-    r = _to(dt, x)
+    r = _to(dt, float(x))
     if (up and r < x) or (not up and r > x):
         r = _step(dt, r, up)
     return r
+
+
+def _bound(mean, std, z):
+    """mean + z * std exactly (a Fraction), or z itself when infinite."""
+    return z if math.isinf(z) else Fraction(mean) + Fraction(z) * Fraction(std)
 
 
 # ---- the fill ------------------------------------------------------------------
@@ -291,16 +303,18 @@ cdef object _fill(object arr, fi_dist dist, double *params, object seed, object 
     cdef int i
     cdef uint64_t s = check_seed(seed)
     cdef uint64_t st = stream_id(stream)
-    cdef uint64_t off = _check_offset(offset, a.size)
+    cdef object checked_offset = _check_offset(offset, a.size)
     cdef int nthreads = _check_threads(threads)
     cdef fi_dtype dt = _DTYPE_IDS[a.dtype]
     cdef char *data = <char *>cnp.PyArray_DATA(a)
+    cdef uint64_t off
     cdef int rc
     for i in range(nd):
         shape[i] = cnp.PyArray_DIMS(a)[i]
         strides[i] = cnp.PyArray_STRIDES(a)[i]
     if a.size == 0:
-        return
+        return          # (offset may be 2**64 here, past any uint64)
+    off = checked_offset
     fi_plan_init(&plan, dist, dt, s, st, params)
     with nogil:
         rc = fi_fill(&plan, <fi_path_id>_PATH, data, nd, shape, strides, off, nthreads)
@@ -328,6 +342,9 @@ def _uniform_params(dt, low, high):
     work = np.float64 if dt == np.float64 else np.float32
     if math.isinf(_to(work, hi_d - lo_d)):
         raise ValueError(f"high - low = {hi_d - lo_d} overflows {np.dtype(work)}")
+    if low < high and lo_d == hi_d >= high:
+        raise ValueError(f"low={low}, high={high}: no {dt} value lies in [low, high) "
+                         f"(both round to {hi_d})")
     top = lo_d if lo_d == hi_d else _f32_threshold(dt, _step(dt, hi_d, False), False)
     return lo_d, hi_d, top
 
@@ -350,6 +367,15 @@ def uniform(out=None, low=-0.05, high=0.05, *, shape=None, dtype=None, seed=None
 # with an open side): sqrt(-2 ln 2^-24) and sqrt(-2 ln 2^-53), rounded up.
 def _zmax(dt):
     return 8.6 if dt == np.float64 else 5.8
+
+
+# How far past a finite bound t a truncated normal open on that side reaches:
+# sqrt(t^2 + _ztail^2) for t >= 0 (else _ztail).  Its smallest tail probability
+# is half a step of the draw, 2^-25 or 2^-54 of the interval's mass, and
+# ln Q(x) - ln Q(t) <= -(x^2 - t^2) / 2 (Mills' ratio); so _ztail^2 >= 2 ln 2^25
+# (float32 draws) or 2 ln 2^54 (float64), rounded up.
+def _ztail(dt):
+    return 8.66 if dt == np.float64 else 5.9
 
 
 def _check_scale(dt, mean, std, lo_z, hi_z, what):
@@ -387,15 +413,18 @@ def _truncated_params(dt, mean, std, a, b):
         raise ValueError(f"std={std} is negative")
     if not a < b:
         raise ValueError(f"a={a} must be less than b={b}")
-    z = _zmax(dt)
-    _check_scale(dt, mean, std, max(a, -z) if math.isinf(a) else a,
-                 min(b, z) if math.isinf(b) else b, f"mean={mean}, std={std}, a={a}, b={b}")
+    t = _ztail(dt)
+    _check_scale(dt, mean, std, -math.hypot(max(-b, 0.0), t) if math.isinf(a) else a,
+                 math.hypot(max(a, 0.0), t) if math.isinf(b) else b,
+                 f"mean={mean}, std={std}, a={a}, b={b}")
     if std == 0:
-        lo = hi = _to(dt, mean)
-    else:
-        lo = _f32_threshold(dt, _inward(dt, mean + a * std, True), True)
-        hi = _f32_threshold(dt, _inward(dt, mean + b * std, False), False)
-    return lo, hi
+        return _to(dt, mean), _to(dt, mean)
+    lo = _inward(dt, _bound(mean, std, a), True)
+    hi = _inward(dt, _bound(mean, std, b), False)
+    if lo > hi:
+        raise ValueError(f"mean={mean}, std={std}, a={a}, b={b}: no {dt} value lies in "
+                         f"[mean + a*std, mean + b*std]")
+    return _f32_threshold(dt, lo, True), _f32_threshold(dt, hi, False)
 
 
 def truncated_normal(out=None, mean=0.0, std=0.05, a=-2.0, b=2.0, *, shape=None,

@@ -36,17 +36,15 @@ class Generator:
         module-level functions' ``stream=``)."""
         return _core.stream_id(f"{self.name}/{name}" if self.name else name)
 
-    def _next_stream(self):
-        s = _core.stream_id(f"{self.name}#{self.calls}")
-        self.calls += 1
-        return s
-
     def _call(self, fn, args, kwargs):
         for key in ("seed", "stream"):
             if key in kwargs:
                 raise TypeError(f"Generator.{fn.__name__}() takes no {key}=: the "
                                 f"generator supplies it")
-        return fn(*args, seed=self.seed, stream=self._next_stream(), **kwargs)
+        out = fn(*args, seed=self.seed, stream=_core.stream_id(f"{self.name}#{self.calls}"),
+                 **kwargs)
+        self.calls += 1     # only a call that filled takes its stream
+        return out
 
     def uniform(self, *args, **kwargs):
         """``fastinit.uniform`` on this generator's next stream."""
