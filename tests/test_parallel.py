@@ -37,10 +37,11 @@ def test_show_config_names_path_threads_and_flags(capsys):
     assert "-ffp-contract=off" in text
 
 
-@pytest.mark.parametrize("threads", [0, -1, 1.5, "2", True])
-def test_bad_threads_argument(threads):
+@pytest.mark.parametrize("threads, exc", [(0, ValueError), (-1, ValueError),
+                                         (1.5, TypeError), ("2", TypeError), (True, TypeError)])
+def test_bad_threads_argument(threads, exc):
     a = np.full(10, 7.0, np.float32)
-    with pytest.raises(ValueError, match="threads"):
+    with pytest.raises(exc, match="threads"):
         fastinit.normal(a, seed=1, threads=threads)
     assert np.all(a == 7.0)
 
