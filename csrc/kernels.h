@@ -34,6 +34,7 @@ static inline uint16_t fi_to_f16(float x)
     /* subnormal half (|x| < 2^-14): adding 0.5 lets the FPU round for us */
     uint32_t sub = fi_bits32(fi_float32(a) + 0.5f) - 0x3F000000u;
     uint32_t h = a < 0x38800000u ? sub : nrm;
+    h = h > 0x7C00u ? 0x7C00u : h;      /* beyond the range: inf, never a NaN pattern */
     return (uint16_t)(sign | h);
 }
 

@@ -101,6 +101,13 @@ def check_seed(seed):
     return seed
 
 
+@functools.lru_cache(maxsize=4096)
+def _str_stream(name):
+    # cached: a model's init names the same few hundred streams again and
+    # again, and SHA-256 costs more than a small fill
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "little")
+
+
 def stream_id(stream):
     """A stream as its 64-bit number: ints in [0, 2**64) stand for themselves;
     a str is the first 8 bytes, little-endian, of the SHA-256 of its UTF-8
@@ -108,7 +115,7 @@ def stream_id(stream):
     if type(stream) is int and 0 <= stream < _U64:
         return stream
     if isinstance(stream, str):
-        return int.from_bytes(hashlib.sha256(stream.encode("utf-8")).digest()[:8], "little")
+        return _str_stream(stream)
     if not _is_int(stream):
         raise TypeError(f"stream must be an int in [0, 2**64) or a str, got {stream!r} "
                         f"of type {type(stream).__name__}")
