@@ -127,9 +127,9 @@ def main(argv=None):
     if not groups:
         sys.exit(f"report.py: no fastinit bench results in {args.json}")
     cpu = (machine.get("cpu") or {}).get("brand_raw", machine.get("processor", "?"))
-    load = machine.get("loadavg")  # set by bench/conftest.py: how busy the machine was
-    load = f"; load average {', '.join(f'{x:.1f}' for x in load)}" if load else ""
-    md = (f"CPU: {cpu}; Python {machine.get('python_version', '?')}{load}\n\n"
+    busy = machine.get("loadavg")  # set by bench/conftest.py: how busy the machine was
+    busy = f"; load average {', '.join(f'{x:.1f}' for x in busy)}" if busy else ""
+    md = (f"CPU: {cpu}; Python {machine.get('python_version', '?')}{busy}\n\n"
           f"{table(groups)}\n\n{NOTES}\n")
     print(md)
     Path(args.md or Path(args.json).with_suffix(".md")).write_text(md)
