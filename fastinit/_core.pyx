@@ -163,8 +163,11 @@ def _real(name, value, allow_inf=False):
 
 
 def _shape_tuple(shape):
+    """A shape as a tuple of non-negative ints (an int is a 1-D shape)."""
     if _is_int(shape):
         shape = (shape,)
+    if isinstance(shape, (str, bytes)):   # iterable, but never a shape
+        raise TypeError(f"shape must be an int or a tuple of ints, got {shape!r}")
     try:
         dims = tuple(shape)
     except TypeError:

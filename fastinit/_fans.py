@@ -10,6 +10,8 @@ import numbers
 
 import numpy as np
 
+from ._core import _is_int, _shape_tuple
+
 __all__ = ["compute_fans", "calculate_gain", "LAYOUTS", "NONLINEARITIES"]
 
 # layout -> its default (in_axis, out_axis)
@@ -24,27 +26,6 @@ LAYOUTS = tuple(_LAYOUT_AXES)
 _LINEAR_FNS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
                "conv_transpose2d", "conv_transpose3d", "sigmoid")
 NONLINEARITIES = _LINEAR_FNS + ("tanh", "relu", "leaky_relu", "selu")
-
-
-def _is_int(x):
-    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
-
-
-def _shape_tuple(shape):
-    if _is_int(shape):
-        shape = (shape,)
-    if isinstance(shape, (str, bytes)):
-        raise TypeError(f"shape must be a tuple of ints, got {shape!r}")
-    try:
-        dims = tuple(shape)
-    except TypeError:
-        raise TypeError(f"shape must be a tuple of ints, got {shape!r}") from None
-    if not all(_is_int(d) for d in dims):
-        raise TypeError(f"shape must be a tuple of ints, got {shape!r}")
-    dims = tuple(int(d) for d in dims)
-    if any(d < 0 for d in dims):
-        raise ValueError(f"shape={dims} has a negative dimension")
-    return dims
 
 
 def _check_layout(layout):

@@ -49,7 +49,6 @@ __all__ = [
 #: JAX divide by so that a +-2 sigma truncated normal keeps the target variance.
 TRUNCATED_NORMAL_STD = 0.87962566103423978
 
-_U64 = 1 << 64
 
 _FAN_MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
 _DISTRIBUTIONS = ("truncated_normal", "normal", "untruncated_normal", "uniform")
@@ -110,19 +109,9 @@ def _rng(seed, stream, offset, threads, size):
     """The core's checks of seed/stream/offset/threads, done up front (for
     schemes that fill more than once); seed=None draws one seed here, so that
     every fill of one call shares it."""
-    seed = _core.check_seed(seed)
-    stream = _core.stream_id(stream)
-    if not _is_int(offset):
-        raise TypeError(f"offset must be a non-negative int, got {offset!r}")
-    offset = int(offset)
-    if offset < 0:
-        raise ValueError(f"offset={offset} is negative")
-    if offset + size > _U64:
-        raise ValueError(f"offset={offset} plus the array size {size} exceeds 2**64, "
-                         f"the end of the stream")
-    if threads is not None and (not _is_int(threads) or not 1 <= threads < 2 ** 31):
-        raise ValueError(f"threads={threads!r} must be a positive int (< 2**31) or None")
-    return seed, stream, offset, threads
+    return (_core.check_seed(seed), _core.stream_id(stream),
+            _core._check_offset(offset, size),
+            None if threads is None else _core._check_threads(threads))
 
 
 def derived_stream(stream, tag):
