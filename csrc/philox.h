@@ -139,26 +139,25 @@ static inline void fi_philox_words_avx2(const fi_philox_key *k, uint64_t block,
 #endif /* __AVX2__ */
 
 #if defined(__AVX512F__)
-/* The same generator 16 lanes wide: 4 groups of 16 blocks.  Lanes hold
- * blocks; the final transpose turns 4 registers of one word each (blocks
- * j..j+15) into the blocks' words in stream order. */
+/* AVX-512: each 64-bit lane holds one block's word, so a 32x32->64 multiply
+ * (vpmuludq) gives the whole product with no even/odd split, and the high
+ * half is one shift away.  The low halves carry the other product half as
+ * garbage above bit 31, which vpmuludq ignores; three-way XORs are one
+ * vpternlog.  ~20% fewer instructions than 16 lanes of 32 bits.  4 groups of
+ * 8 blocks side by side hide the multiplier latency. */
 #define FI_AVX512_GROUPS 4
-#define FI_AVX512_BLOCKS (16 * FI_AVX512_GROUPS)
-
-static inline void fi_mulhilo_avx512(__m512i a, __m512i m, __m512i *hi, __m512i *lo)
-{
-    __m512i even = _mm512_mul_epu32(a, m);
-    __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), m);
-    *lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
-    *hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
-}
+#define FI_AVX512_BLOCKS (8 * FI_AVX512_GROUPS)
+#define FI_XOR3 0x96   /* vpternlog truth table of a ^ b ^ c */
 
 static inline void fi_philox_words_avx512(const fi_philox_key *k, uint64_t block,
                                           size_t nblocks, uint32_t *words)
 {
-    const __m512i m0 = _mm512_set1_epi32((int)FI_PHILOX_M0);
-    const __m512i m1 = _mm512_set1_epi32((int)FI_PHILOX_M1);
-    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i m0 = _mm512_set1_epi64(FI_PHILOX_M0);
+    const __m512i m1 = _mm512_set1_epi64(FI_PHILOX_M1);
+    const __m512i lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+    /* interleave the (w0, w1) and (w2, w3) halves of blocks 0-3 and 4-7 */
+    const __m512i first = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
+    const __m512i second = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
     size_t j = 0;
     /* Vector groups only while the low counter word cannot wrap inside one. */
     while (nblocks - j >= FI_AVX512_BLOCKS &&
@@ -167,46 +166,33 @@ static inline void fi_philox_words_avx512(const fi_philox_key *k, uint64_t block
         __m512i x0[FI_AVX512_GROUPS], x1[FI_AVX512_GROUPS], x2[FI_AVX512_GROUPS],
             x3[FI_AVX512_GROUPS];
         for (int g = 0; g < FI_AVX512_GROUPS; g++) {
-            x0[g] = _mm512_add_epi32(_mm512_set1_epi32((int)((uint32_t)b + 16u * g)), lane);
-            x1[g] = _mm512_set1_epi32((int)(uint32_t)(b >> 32));
-            x2[g] = _mm512_set1_epi32((int)k->s0);
-            x3[g] = _mm512_set1_epi32((int)k->s1);
+            x0[g] = _mm512_add_epi64(_mm512_set1_epi64((uint32_t)b + 8u * g), lane);
+            x1[g] = _mm512_set1_epi64((uint32_t)(b >> 32));
+            x2[g] = _mm512_set1_epi64(k->s0);
+            x3[g] = _mm512_set1_epi64(k->s1);
         }
         uint32_t k0 = k->k0, k1 = k->k1;
         for (int r = 0; r < FI_PHILOX_ROUNDS; r++) {
-            const __m512i kk0 = _mm512_set1_epi32((int)k0);
-            const __m512i kk1 = _mm512_set1_epi32((int)k1);
+            const __m512i kk0 = _mm512_set1_epi64(k0), kk1 = _mm512_set1_epi64(k1);
             for (int g = 0; g < FI_AVX512_GROUPS; g++) {
-                __m512i h0, l0, h1, l1;
-                fi_mulhilo_avx512(x0[g], m0, &h0, &l0);
-                fi_mulhilo_avx512(x2[g], m1, &h1, &l1);
-                x0[g] = _mm512_xor_si512(_mm512_xor_si512(h1, x1[g]), kk0);
-                x2[g] = _mm512_xor_si512(_mm512_xor_si512(h0, x3[g]), kk1);
-                x1[g] = l1;
-                x3[g] = l0;
+                __m512i p0 = _mm512_mul_epu32(x0[g], m0);
+                __m512i p1 = _mm512_mul_epu32(x2[g], m1);
+                x0[g] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), x1[g], kk0, FI_XOR3);
+                x2[g] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), x3[g], kk1, FI_XOR3);
+                x1[g] = p1;
+                x3[g] = p0;
             }
             k0 += FI_PHILOX_W0;
             k1 += FI_PHILOX_W1;
         }
         for (int g = 0; g < FI_AVX512_GROUPS; g++) {
-            /* within each 128-bit lane L (blocks 4L..4L+3): */
-            __m512i t0 = _mm512_unpacklo_epi32(x0[g], x1[g]);
-            __m512i t1 = _mm512_unpackhi_epi32(x0[g], x1[g]);
-            __m512i t2 = _mm512_unpacklo_epi32(x2[g], x3[g]);
-            __m512i t3 = _mm512_unpackhi_epi32(x2[g], x3[g]);
-            __m512i b0 = _mm512_unpacklo_epi64(t0, t2);   /* blocks 0, 4, 8, 12 */
-            __m512i b1 = _mm512_unpackhi_epi64(t0, t2);   /* blocks 1, 5, 9, 13 */
-            __m512i b2 = _mm512_unpacklo_epi64(t1, t3);   /* blocks 2, 6, 10, 14 */
-            __m512i b3 = _mm512_unpackhi_epi64(t1, t3);   /* blocks 3, 7, 11, 15 */
-            __m512i p = _mm512_shuffle_i32x4(b0, b1, _MM_SHUFFLE(1, 0, 1, 0)); /* 0 4 1 5 */
-            __m512i q = _mm512_shuffle_i32x4(b2, b3, _MM_SHUFFLE(1, 0, 1, 0)); /* 2 6 3 7 */
-            __m512i u = _mm512_shuffle_i32x4(b0, b1, _MM_SHUFFLE(3, 2, 3, 2)); /* 8 12 9 13 */
-            __m512i v = _mm512_shuffle_i32x4(b2, b3, _MM_SHUFFLE(3, 2, 3, 2)); /* 10 14 11 15 */
-            uint32_t *o = words + 4 * (j + 16 * (size_t)g);
-            _mm512_storeu_si512((void *)(o + 0), _mm512_shuffle_i32x4(p, q, _MM_SHUFFLE(2, 0, 2, 0)));
-            _mm512_storeu_si512((void *)(o + 16), _mm512_shuffle_i32x4(p, q, _MM_SHUFFLE(3, 1, 3, 1)));
-            _mm512_storeu_si512((void *)(o + 32), _mm512_shuffle_i32x4(u, v, _MM_SHUFFLE(2, 0, 2, 0)));
-            _mm512_storeu_si512((void *)(o + 48), _mm512_shuffle_i32x4(u, v, _MM_SHUFFLE(3, 1, 3, 1)));
+            /* (w1 << 32 | w0) and (w3 << 32 | w2) per block, dropping the
+             * garbage halves, then blocks in order: 4 words each */
+            __m512i w01 = _mm512_mask_blend_epi32(0xAAAA, x0[g], _mm512_slli_epi64(x1[g], 32));
+            __m512i w23 = _mm512_mask_blend_epi32(0xAAAA, x2[g], _mm512_slli_epi64(x3[g], 32));
+            uint32_t *o = words + 4 * (j + 8 * (size_t)g);
+            _mm512_storeu_si512((void *)o, _mm512_permutex2var_epi64(w01, first, w23));
+            _mm512_storeu_si512((void *)(o + 16), _mm512_permutex2var_epi64(w01, second, w23));
         }
         j += FI_AVX512_BLOCKS;
     }
