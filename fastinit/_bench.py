@@ -63,6 +63,9 @@ def run(size=1 << 24, threads=None, repeats=5, dtypes=("float32", "float64"), ou
     fastinit = {"uniform": uniform, "normal": normal, "truncated_normal": truncated_normal}
     threads = threads or _core.DEFAULT_THREADS
     counts = sorted({1, threads})
+    # PyTorch's OpenMP workers would otherwise spin on the cores the next
+    # fill needs (libgomp's default wait policy); set before torch loads it
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         import torch
         torch_threads = torch.get_num_threads()
