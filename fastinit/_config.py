@@ -8,8 +8,9 @@ from . import _core
 
 def config():
     """The configuration as a dict (what show_config prints)."""
+    from . import __version__   # at call time: __init__ imports this module first
     return {
-        "version": "0.1.0",
+        "version": __version__,
         "simd_path": _core.PATH,
         "supported_paths": _core.supported_paths(),
         "default_threads": _core.DEFAULT_THREADS,
