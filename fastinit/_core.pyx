@@ -162,6 +162,16 @@ def _real(name, value, allow_inf=False):
     return value
 
 
+def _choice(name, value, allowed):
+    """One of the strings ``allowed``, matched case-insensitively."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, one of {list(allowed)}, got {value!r}")
+    key = value.lower()
+    if key not in allowed:
+        raise ValueError(f"{name}={value!r} is not supported; use one of {list(allowed)}")
+    return key
+
+
 def _shape_tuple(shape):
     """A shape as a tuple of non-negative ints (an int is a 1-D shape)."""
     if _is_int(shape):

@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from ._core import _is_int, _shape_tuple
+from ._core import _choice, _is_int, _shape_tuple
 
 __all__ = ["compute_fans", "calculate_gain", "LAYOUTS", "NONLINEARITIES"]
 
@@ -29,12 +29,7 @@ NONLINEARITIES = _LINEAR_FNS + ("tanh", "relu", "leaky_relu", "selu")
 
 
 def _check_layout(layout):
-    if not isinstance(layout, str):
-        raise TypeError(f"layout must be a str, one of {list(LAYOUTS)}, got {layout!r}")
-    key = layout.lower()
-    if key not in _LAYOUT_AXES:
-        raise ValueError(f"layout={layout!r} is not a layout; use one of {list(LAYOUTS)}")
-    return key
+    return _choice("layout", layout, LAYOUTS)
 
 
 def _axes(name, value, ndim):

@@ -27,6 +27,7 @@ import warnings
 import numpy as np
 
 from . import _core
+from ._core import _choice
 from ._fans import _axes, _check_layout, _is_int, calculate_gain, compute_fans
 
 try:  # raw LAPACK (in place, no copies); NumPy ships it with numpy.linalg
@@ -94,15 +95,6 @@ def _bool(name, value):
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r}")
     return bool(value)
-
-
-def _choice(name, value, allowed):
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, one of {list(allowed)}, got {value!r}")
-    key = value.lower()
-    if key not in allowed:
-        raise ValueError(f"{name}={value!r} is not supported; use one of {list(allowed)}")
-    return key
 
 
 def _rng(seed, stream, offset, threads, size):
