@@ -1,5 +1,5 @@
 """A seeded object whose calls draw from fresh, reproducible streams."""
-from . import _core
+from . import _core, _schemes
 
 
 class Generator:
@@ -61,3 +61,14 @@ class Generator:
     def random_bits(self, *args, **kwargs):
         """``fastinit.random_bits`` on this generator's next stream."""
         return self._call(_core.random_bits, args, kwargs)
+
+    def initialize(self, out, name, *args, **kwargs):
+        """The scheme called ``name`` (any name ``fastinit.get`` knows:
+        ``"he_normal"``, ``"xavier_uniform_"``, ``"GlorotUniform"``...) on this
+        generator's next stream, e.g. ``g.initialize(w, "kaiming_uniform",
+        a=math.sqrt(5))``.  Schemes that draw nothing (``eye``, ``dirac``,
+        constants) take no stream."""
+        fn = _schemes.get(name)
+        if not _schemes.is_random(name):
+            return fn(out, *args, **kwargs)
+        return self._call(fn, (out,) + args, kwargs)

@@ -919,6 +919,17 @@ def get(name):
     raise ValueError(f"unknown initializer {name!r}.{hint} Valid names: {', '.join(valid)}")
 
 
+# Schemes that draw nothing (and take no seed or stream).
+_DETERMINISTIC = frozenset({_core.constant, _core.zeros, _core.ones, _torch_constant, eye,
+                            dirac})
+
+
+def is_random(name):
+    """Whether the scheme called ``name`` draws random numbers (takes
+    ``seed``/``stream``); ``eye``, ``dirac`` and the constants do not."""
+    return get(name) not in _DETERMINISTIC
+
+
 def initialize(out, name, *args, **kwargs):
     """``get(name)(out, *args, **kwargs)``: fill ``out`` with the scheme
     called ``name`` and return it."""

@@ -1276,3 +1276,40 @@ def test_torch_default_matches_installed_torch(spy, shape):
     expected = calls + [("uniform", (-b, b))]
     got = [(k, p) for k, p, _ in spy.calls]
     assert got == expected
+
+
+# ---- schemes through a Generator --------------------------------------------------------
+
+def test_generator_initialize_uses_the_next_stream():
+    from fastinit import Generator, stream_id
+    g = Generator(11)
+    w1 = g.initialize(np.empty((8, 6), np.float32), "he_normal")
+    w2 = g.initialize(np.empty((8, 6), np.float32), "GlorotUniform")
+    assert np.array_equal(w1, S.he_normal(shape=(8, 6), seed=11, stream=stream_id("#0")))
+    assert np.array_equal(w2, S.get("GlorotUniform")(shape=(8, 6), seed=11,
+                                                     stream=stream_id("#1")))
+    assert g.calls == 2
+    again = Generator(11).initialize(np.empty((8, 6), np.float32), "he_normal")
+    assert np.array_equal(again, w1)
+
+
+@pytest.mark.parametrize("name, kwargs", [("eye", {}), ("dirac_", {}), ("zeros", {}),
+                                          ("constant_", dict(val=0.5)), ("Identity", {})])
+def test_generator_deterministic_schemes_take_no_stream(name, kwargs):
+    from fastinit import Generator
+    g = Generator(1)
+    shape = (4, 4, 3) if "dirac" in name else (4, 4)
+    out = g.initialize(np.full(shape, SENTINEL, np.float32), name, **kwargs)
+    assert np.array_equal(out, S.get(name)(np.empty(shape, np.float32), **kwargs))
+    assert g.calls == 0
+    assert not S.is_random(name) and S.is_random("he_normal")
+
+
+def test_generator_initialize_rejects_seed_and_unknown_names():
+    from fastinit import Generator
+    g = Generator(1)
+    with pytest.raises(TypeError, match="seed"):
+        g.initialize(np.empty((4, 4), np.float32), "he_normal", seed=3)
+    with pytest.raises(ValueError, match="he_normal"):
+        g.initialize(np.empty((4, 4), np.float32), "he_nromal")
+    assert g.calls == 0
