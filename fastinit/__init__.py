@@ -49,8 +49,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Generator", "TRUNCATED_NORMAL_STD", "calculate_gain", "compute_fans", "constant",
     "delta_orthogonal", "derived_stream", "dirac", "eye", "get", "glorot_normal",
-    "glorot_uniform", "he_normal", "he_uniform", "identity", "initialize", "is_random", "kaiming_normal",
-    "kaiming_uniform", "lecun_normal", "lecun_uniform", "names", "normal", "ones",
+    "glorot_uniform", "he_normal", "he_uniform", "identity", "initialize", "is_random",
+    "kaiming_normal", "kaiming_uniform", "lecun_normal", "lecun_uniform", "names", "normal", "ones",
     "orthogonal", "random_bits", "show_config", "sparse", "stream_id", "torch_default",
     "truncated_normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform",
     "zeros",
