@@ -69,6 +69,6 @@ class Generator:
         a=math.sqrt(5))``.  Schemes that draw nothing (``eye``, ``dirac``,
         constants) take no stream."""
         fn = _schemes.get(name)
-        if not _schemes.is_random(name):
+        if not _schemes.is_random(fn):     # get() passes a callable through
             return fn(out, *args, **kwargs)
         return self._call(fn, (out,) + args, kwargs)

@@ -925,8 +925,9 @@ _DETERMINISTIC = frozenset({_core.constant, _core.zeros, _core.ones, _torch_cons
 
 
 def is_random(name):
-    """Whether the scheme called ``name`` draws random numbers (takes
-    ``seed``/``stream``); ``eye``, ``dirac`` and the constants do not."""
+    """Whether the scheme called ``name`` (or that callable) draws random
+    numbers (takes ``seed``/``stream``); ``eye``, ``dirac`` and the constants
+    do not."""
     return get(name) not in _DETERMINISTIC
 
 
