@@ -1,8 +1,8 @@
 /* The fill kernels, compiled once per SIMD path: each path_*.c file defines
  * FI_RUN (the exported name) and FI_PHILOX_WORDS and includes this file under its own
  * target flags.  The transforms are plain C loops that the compiler
- * vectorizes; with -ffp-contract=off and no fast-math they round exactly as
- * written, so every path gives the same bits.
+ * vectorizes; with -ffp-contract=off, explicit fma() and no fast-math they
+ * round exactly as written, so every path gives the same bits.
  *
  * FI_RUN works in chunks of up to FI_TILE elements starting at multiples of
  * FI_GRAIN in the logical index: Philox words of the chunk into a stack

@@ -1,5 +1,6 @@
-/* x86-64 with AVX2 and FMA: built with -mavx2 -mfma (setup.py).  FMA
- * contraction stays off, so results equal the baseline path bit for bit. */
+/* x86-64 with AVX2 and FMA: built with -mavx2 -mfma (setup.py).  The
+ * kernels' explicit fma() calls become vfmadd; contraction of anything else
+ * stays off, so results equal the baseline path bit for bit. */
 #include "fastinit_core.h"
 #if defined(__AVX2__)
 #define FI_RUN fi_run_avx2

@@ -1,7 +1,11 @@
-/* Elementary functions built from +, -, *, / and sqrt only, so that every
- * SIMD path, compiler and platform rounds them identically (no libm, whose
- * results differ between platforms).  Written branch-free so that the
- * compiler vectorizes the loops that call them.  Double precision uses
+/* Elementary functions built from +, -, *, /, sqrt and fma only, so that
+ * every SIMD path, compiler and platform rounds them identically (no libm
+ * log or sin, whose results differ between platforms).  Multiply-adds are
+ * explicit fma()/fmaf() calls, rounded once everywhere: one instruction on
+ * the avx2 and avx512 paths and on aarch64, libm's exact software fma on the
+ * x86-64 baseline path (CPUs from before 2013: slower, same bits).
+ * -ffp-contract=off keeps the compiler from fusing anything else.  Written
+ * branch-free so that the compiler vectorizes the loops that call them.  Double precision uses
  * fdlibm's minimax polynomials; the float sine and cosine are Taylor series
  * in turns (see below). */
 #ifndef FASTINIT_POLYMATH_H
@@ -39,9 +43,9 @@ static inline float fi_logf(float x)
     float f = fi_float32((ix & 0x007FFFFFu) + 0x3F3504F3u) - 1.0f;
     float s = f / (2.0f + f);
     float z = s * s, w = z * z;
-    float r = z * (lg1 + w * lg3) + w * (lg2 + w * lg4);
+    float r = fmaf(z, fmaf(w, lg3, lg1), w * fmaf(w, lg4, lg2));
     float hfsq = 0.5f * f * f;
-    return fe * FI_LN2_HI_F - ((hfsq - (s * (hfsq + r) + fe * FI_LN2_LO_F)) - f);
+    return fe * FI_LN2_HI_F - ((hfsq - fmaf(s, hfsq + r, fe * FI_LN2_LO_F)) - f);
 }
 
 static inline double fi_log(double x)
@@ -58,9 +62,10 @@ static inline double fi_log(double x)
     double f = fi_float64((ix & 0x000FFFFFFFFFFFFFull) + 0x3FE6A09E667F3BCDull) - 1.0;
     double s = f / (2.0 + f);
     double z = s * s, w = z * z;
-    double r = z * (lg1 + w * (lg3 + w * (lg5 + w * lg7))) + w * (lg2 + w * (lg4 + w * lg6));
+    double r = fma(z, fma(w, fma(w, fma(w, lg7, lg5), lg3), lg1),
+                   w * fma(w, fma(w, lg6, lg4), lg2));
     double hfsq = 0.5 * f * f;
-    return fe * FI_LN2_HI - ((hfsq - (s * (hfsq + r) + fe * FI_LN2_LO)) - f);
+    return fe * FI_LN2_HI - ((hfsq - fma(s, hfsq + r, fe * FI_LN2_LO)) - f);
 }
 
 /* sin(2 pi t) and cos(2 pi t) for |t| <= 1/8, t a multiple of 2^-24 (float).
@@ -72,48 +77,52 @@ static inline double fi_log(double x)
 static inline float fi_sin2pif(float t)
 {
     float z = t * t;
-    return 6.0f * t + t * (0.28318530717958647693f + z * (-41.341702240399760234f
-           + z * (81.605249276075054203f + z * (-76.705859753061385842f
-           + z * 42.058693944897653145f))));
+    float p = fmaf(z, fmaf(z, fmaf(z, fmaf(z, 42.058693944897653145f,
+              -76.705859753061385842f), 81.605249276075054203f),
+              -41.341702240399760234f), 0.28318530717958647693f);
+    return fmaf(t, p, 6.0f * t);
 }
 static inline float fi_cos2pif(float t)
 {
     float z = t * t;
-    return 1.0f + z * (-19.739208802178717238f + z * (64.939394022668291491f
-           + z * (-85.456817206693727736f + z * (60.244641371876660363f
-           + z * -26.426256783374397453f))));
+    float p = fmaf(z, fmaf(z, fmaf(z, fmaf(z, -26.426256783374397453f,
+              60.244641371876660363f), -85.456817206693727736f),
+              64.939394022668291491f), -19.739208802178717238f);
+    return fmaf(z, p, 1.0f);
 }
 
 /* sin(pi t) for |t| <= 1/8 (the half angle of fi_sin2pif), 3 t exact. */
 static inline float fi_sinpif(float t)
 {
     float z = t * t;
-    return 3.0f * t + t * (0.14159265358979323846f + z * (-5.1677127800499700292f
-           + z * (2.5501640398773454439f + z * (-0.59926452932079207689f
-           + z * 0.082145886611128228799f))));
+    float p = fmaf(z, fmaf(z, fmaf(z, fmaf(z, 0.082145886611128228799f,
+              -0.59926452932079207689f), 2.5501640398773454439f),
+              -5.1677127800499700292f), 0.14159265358979323846f);
+    return fmaf(t, p, 3.0f * t);
 }
 
-/* sin and cos of y for |y| <= pi/4: the fdlibm kernels (k_sin.c, k_cos.c),
- * minimax, |error| < 2^-58 before rounding. */
-static inline double fi_sin_kernel(double y)
+/* sin and cos of y + ylo for |y| <= pi/4, |ylo| <= ulp(y): the fdlibm
+ * kernels (k_sin.c, k_cos.c with their tail argument), minimax,
+ * |error| < 2^-58 before rounding. */
+static inline double fi_sin_kernel(double y, double ylo)
 {
     const double s1 = -1.66666666666666324348e-01, s2 = 8.33333333332248946124e-03,
                  s3 = -1.98412698298579493134e-04, s4 = 2.75573137070700676789e-06,
                  s5 = -2.50507602534068634195e-08, s6 = 1.58969099521155010221e-10;
     double z = y * y, v = z * y;
-    double r = s2 + z * (s3 + z * (s4 + z * (s5 + z * s6)));
-    return y + v * (s1 + z * r);
+    double r = fma(z, fma(z, fma(z, fma(z, s6, s5), s4), s3), s2);
+    return y - fma(-v, s1, fma(z, fma(-v, r, 0.5 * ylo), -ylo));
 }
-static inline double fi_cos_kernel(double y)
+static inline double fi_cos_kernel(double y, double ylo)
 {
     const double c1 = 4.16666666666666019037e-02, c2 = -1.38888888888741095749e-03,
                  c3 = 2.48015872894767294178e-05, c4 = -2.75573143513906633035e-07,
                  c5 = 2.08757232129817482790e-09, c6 = -1.13596475577881948265e-11;
     double z = y * y;
-    double r = z * (c1 + z * (c2 + z * (c3 + z * (c4 + z * (c5 + z * c6)))));
+    double r = z * fma(z, fma(z, fma(z, fma(z, fma(z, c6, c5), c4), c3), c2), c1);
     double hz = 0.5 * z, w = 1.0 - hz;
     /* 1 - hz loses the bits of hz below w's ulp: add them back */
-    return w + (((1.0 - w) - hz) + z * r);
+    return w + (((1.0 - w) - hz) + fma(z, r, -y * ylo));
 }
 
 #endif

@@ -35,8 +35,9 @@
 static inline float fi_ndtri_centralf(float q)
 {
     float rc = 0.180625f - q * q;
-    float nc = q * (((59.109374720f * rc + 159.29113202f) * rc + 50.434271938f) * rc + 3.3871327179f);
-    float dc = ((67.187563600f * rc + 78.757757664f) * rc + 17.895169469f) * rc + 1.0f;
+    float nc = q * fmaf(fmaf(fmaf(59.109374720f, rc, 159.29113202f), rc, 50.434271938f), rc,
+                        3.3871327179f);
+    float dc = fmaf(fmaf(fmaf(67.187563600f, rc, 78.757757664f), rc, 17.895169469f), rc, 1.0f);
     return nc / dc;
 }
 
@@ -51,8 +52,8 @@ static inline float fi_ndtri_tailf(float p)
     float e3 = far ? 0.017337203997f : 0.17023821103f;
     float f1 = far ? 0.24197894225f : 0.73700164250f;
     float f2 = far ? 0.012258202635f : 0.12021132975f;
-    float nt = -(((e3 * t + e2) * t + e1) * t + e0);
-    float dt = (f2 * t + f1) * t + 1.0f;
+    float nt = -fmaf(fmaf(fmaf(e3, t, e2), t, e1), t, e0);
+    float dt = fmaf(fmaf(f2, t, f1), t, 1.0f);
     return nt / dt;
 }
 
@@ -60,14 +61,15 @@ static inline float fi_ndtri_tailf(float p)
 static inline double fi_ndtri_central(double q)
 {
     double rc = 0.180625 - q * q;
-    double nc = q * (((((((2.5090809287301226727e+03 * rc + 3.3430575583588128105e+04) * rc
-              + 6.7265770927008700853e+04) * rc + 4.5921953931549871457e+04) * rc
-              + 1.3731693765509461125e+04) * rc + 1.9715909503065514427e+03) * rc
-              + 1.3314166789178437745e+02) * rc + 3.3871328727963666080e+00);
-    double dc = ((((((5.2264952788528545610e+03 * rc + 2.8729085735721942674e+04) * rc
-              + 3.9307895800092710610e+04) * rc + 2.1213794301586595867e+04) * rc
-              + 5.3941960214247511077e+03) * rc + 6.8718700749205790830e+02) * rc
-              + 4.2313330701600911252e+01) * rc + 1.0;
+    double nc = q * fma(fma(fma(fma(fma(fma(fma(2.5090809287301226727e+03, rc,
+              3.3430575583588128105e+04), rc, 6.7265770927008700853e+04), rc,
+              4.5921953931549871457e+04), rc, 1.3731693765509461125e+04), rc,
+              1.9715909503065514427e+03), rc, 1.3314166789178437745e+02), rc,
+              3.3871328727963666080e+00);
+    double dc = fma(fma(fma(fma(fma(fma(fma(5.2264952788528545610e+03, rc,
+              2.8729085735721942674e+04), rc, 3.9307895800092710610e+04), rc,
+              2.1213794301586595867e+04), rc, 5.3941960214247511077e+03), rc,
+              6.8718700749205790830e+02), rc, 4.2313330701600911252e+01), rc, 1.0);
     return nc / dc;
 }
 
@@ -93,11 +95,11 @@ static inline double fi_ndtri_tail(double p)
         e[i] = far ? fn[i] : cn[i];
         f[i] = far ? fd[i] : cd[i];
     }
-    double nt = -(((((((e[7] * t + e[6]) * t + e[5]) * t + e[4]) * t + e[3]) * t + e[2]) * t
-                 + e[1]) * t + e[0]);
-    double dt = ((((((f[7] * t + f[6]) * t + f[5]) * t + f[4]) * t + f[3]) * t + f[2]) * t
-                 + f[1]) * t + f[0];
-    return nt / dt;
+    double nt = fma(fma(fma(fma(fma(fma(fma(e[7], t, e[6]), t, e[5]), t, e[4]), t, e[3]), t,
+                                e[2]), t, e[1]), t, e[0]);
+    double dt = fma(fma(fma(fma(fma(fma(fma(f[7], t, f[6]), t, f[5]), t, f[4]), t, f[3]), t,
+                                f[2]), t, f[1]), t, f[0]);
+    return -nt / dt;
 }
 
 /* The indices i < n (n <= FI_TILE) whose draw needs the tail branch,
@@ -207,15 +209,15 @@ static inline void fi_trunc32(const fi_consts32 *c, const uint32_t *restrict w,
     float p[FI_TILE], z[FI_TILE];
     uint32_t flip[FI_TILE];
     for (size_t i = 0; i < n; i++) {
-        float plo = c0 + (float)(int32_t)(w[i] >> 8) * dw;
-        float phi = c1 + (float)(int32_t)(~w[i] >> 8) * dw;
+        float plo = fmaf((float)(int32_t)(w[i] >> 8), dw, c0);
+        float phi = fmaf((float)(int32_t)(~w[i] >> 8), dw, c1);
         int32_t lower = plo <= 0.5f;
         p[i] = lower ? plo : phi;
         flip[i] = lower ? 0u : 0x80000000u;
     }
     fi_ndtri_tilef(p, z, n);
     for (size_t i = 0; i < n; i++) {
-        float x = mean + std * fi_float32(fi_bits32(z[i]) ^ flip[i]);
+        float x = fmaf(std, fi_float32(fi_bits32(z[i]) ^ flip[i]), mean);
         x = x < lo ? lo : x;
         out[i] = x > hi ? hi : x;
     }
@@ -231,15 +233,15 @@ static inline void fi_trunc32_via64(const fi_consts64 *c, const uint32_t *restri
     double p[FI_TILE], z[FI_TILE];
     uint64_t flip[FI_TILE];
     for (size_t i = 0; i < n; i++) {
-        double plo = c0 + (double)(int32_t)(w[i] >> 8) * dw;
-        double phi = c1 + (double)(int32_t)(~w[i] >> 8) * dw;
+        double plo = fma((double)(int32_t)(w[i] >> 8), dw, c0);
+        double phi = fma((double)(int32_t)(~w[i] >> 8), dw, c1);
         int64_t lower = plo <= 0.5;
         p[i] = lower ? plo : phi;
         flip[i] = lower ? 0u : 0x8000000000000000ull;
     }
     fi_ndtri_tile(p, z, n);
     for (size_t i = 0; i < n; i++) {
-        float x = (float)(mean + std * fi_float64(fi_bits64(z[i]) ^ flip[i]));
+        float x = (float)fma(std, fi_float64(fi_bits64(z[i]) ^ flip[i]), mean);
         x = x < lo ? lo : x;
         out[i] = x > hi ? hi : x;
     }
@@ -256,15 +258,15 @@ static inline void fi_trunc64(const fi_consts64 *c, const uint32_t *restrict w,
         uint32_t a = w[2 * i], b = w[2 * i + 1];
         double k = (double)(int32_t)(a >> 5) * 67108864.0 + (double)(int32_t)(b >> 6);
         double kc = (double)(int32_t)(~a >> 5) * 67108864.0 + (double)(int32_t)(~b >> 6);
-        double plo = c0 + k * dw;
-        double phi = c1 + kc * dw;
+        double plo = fma(k, dw, c0);
+        double phi = fma(kc, dw, c1);
         int64_t lower = plo <= 0.5;
         p[i] = lower ? plo : phi;
         flip[i] = lower ? 0u : 0x8000000000000000ull;
     }
     fi_ndtri_tile(p, z, n);
     for (size_t i = 0; i < n; i++) {
-        double x = mean + std * fi_float64(fi_bits64(z[i]) ^ flip[i]);
+        double x = fma(std, fi_float64(fi_bits64(z[i]) ^ flip[i]), mean);
         x = x < lo ? lo : x;
         out[i] = x > hi ? hi : x;
     }
