@@ -23,27 +23,70 @@
 #define FI_TWO_PI_HI 6.28318530717958623200e+00
 #define FI_TWO_PI_LO 2.44929359829470635445e-16
 
+/* The steps of one float32 pair: radius from word a, angle from word b,
+ * then the two outputs. */
+static inline float fi_radius32(uint32_t a)
+{
+    float u1 = (float)(int32_t)((a >> 8) + 1) * 0x1p-24f;
+    return sqrtf(-2.0f * fi_logf(u1));
+}
+
+/* u2 = j/4 + t: quadrant j = round(4 u2) in 0..4 and t in [-1/8, 1/8], exact */
+static inline float fi_turns32(uint32_t b, int32_t *j)
+{
+    int32_t b24 = (int32_t)(b >> 8);
+    *j = (b24 + (1 << 21)) >> 22;
+    return (float)(b24 - (*j << 22)) * 0x1p-24f;
+}
+
+static inline void fi_pair32(float r, float s, float h, int32_t j, float mean, float std,
+                             float *out)
+{
+    float hr = r * h;
+    float rc = fmaf(-2.0f * hr, h, r), rs = r * s;     /* r cos, r sin */
+    int32_t q = j & 3;
+    float x0 = (q & 1) ? rs : rc, x1 = (q & 1) ? rc : rs;  /* rotate by q pi/2 */
+    /* negate x0 for q = 1, 2 and x1 for q = 2, 3: flip the sign bits */
+    x0 = fi_float32(fi_bits32(x0) ^ ((uint32_t)((q + 1) & 2) << 30));
+    x1 = fi_float32(fi_bits32(x1) ^ ((uint32_t)(q & 2) << 30));
+    out[0] = fmaf(std, x0, mean);
+    out[1] = fmaf(std, x1, mean);
+}
+
+/* One pair is a ~100-cycle chain of dependent operations (log, square root,
+ * polynomials), longer than the out-of-order window can overlap, so FI_CHAINS
+ * vectors of pairs (k, k + m, k + 2m, ...) go side by side, step by step:
+ * +9% measured on AVX2 and AVX-512.  Each pair still gets exactly its own
+ * operations.  (float64 chained gained 5-8% on AVX2 but lost 17% on
+ * AVX-512, so it stays one loop.) */
+#define FI_CHAINS 4
 static inline void fi_normal32(const fi_consts32 *c, const uint32_t *restrict w,
                                float *restrict out, size_t npairs)
 {
     const float mean = c->mean, std = c->std;
-    for (size_t k = 0; k < npairs; k++) {
-        uint32_t a = w[2 * k], b = w[2 * k + 1];
-        float u1 = (float)(int32_t)((a >> 8) + 1) * 0x1p-24f;
-        float r = sqrtf(-2.0f * fi_logf(u1));
-        int32_t b24 = (int32_t)(b >> 8);
-        int32_t j = (b24 + (1 << 21)) >> 22;               /* 0..4 */
-        float t = (float)(b24 - (j << 22)) * 0x1p-24f;     /* exact, |t| <= 1/8 */
-        float s = fi_sin2pif(t), h = fi_sinpif(t);
-        float hr = r * h;
-        float rc = fmaf(-2.0f * hr, h, r), rs = r * s;     /* r cos, r sin */
-        int32_t q = j & 3;
-        float x0 = (q & 1) ? rs : rc, x1 = (q & 1) ? rc : rs;  /* rotate by q pi/2 */
-        /* negate x0 for q = 1, 2 and x1 for q = 2, 3: flip the sign bits */
-        x0 = fi_float32(fi_bits32(x0) ^ ((uint32_t)((q + 1) & 2) << 30));
-        x1 = fi_float32(fi_bits32(x1) ^ ((uint32_t)(q & 2) << 30));
-        out[2 * k] = fmaf(std, x0, mean);
-        out[2 * k + 1] = fmaf(std, x1, mean);
+    const size_t m = npairs / FI_CHAINS;
+    for (size_t k = 0; k < m; k++) {
+        float r[FI_CHAINS], t[FI_CHAINS], s[FI_CHAINS], h[FI_CHAINS];
+        int32_t j[FI_CHAINS];
+#pragma GCC unroll 4
+        for (int i = 0; i < FI_CHAINS; i++)
+            r[i] = fi_radius32(w[2 * (k + i * m)]);
+#pragma GCC unroll 4
+        for (int i = 0; i < FI_CHAINS; i++)
+            t[i] = fi_turns32(w[2 * (k + i * m) + 1], &j[i]);
+#pragma GCC unroll 4
+        for (int i = 0; i < FI_CHAINS; i++) {
+            s[i] = fi_sin2pif(t[i]);
+            h[i] = fi_sinpif(t[i]);
+        }
+#pragma GCC unroll 4
+        for (int i = 0; i < FI_CHAINS; i++)
+            fi_pair32(r[i], s[i], h[i], j[i], mean, std, out + 2 * (k + i * m));
+    }
+    for (size_t k = m * FI_CHAINS; k < npairs; k++) {
+        int32_t j;
+        float t = fi_turns32(w[2 * k + 1], &j);
+        fi_pair32(fi_radius32(w[2 * k]), fi_sin2pif(t), fi_sinpif(t), j, mean, std, out + 2 * k);
     }
 }
 
