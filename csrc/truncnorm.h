@@ -107,10 +107,28 @@ static inline double fi_ndtri_tail(double p)
  * is the same on every path; only the way the hits are listed differs.
  * Portable: branch-free (every index is written, the count advances on a
  * hit; a loop over the set bits of a movemask mispredicts and measured 20%
- * slower).  AVX-512: one compare and one compress per vector.  idx needs
- * room for FI_TILE + 16 entries (a compress stores whole vectors). */
+ * slower).  AVX-512: one compare and one compress per vector.  AVX2: a
+ * movemask and a table of lane lists.  idx needs room for FI_TILE + 16
+ * entries (whole vectors are stored). */
 #if defined(__AVX512F__) && defined(__AVX512VL__)
 #include <immintrin.h>
+#elif defined(__AVX2__)
+#include <immintrin.h>
+/* AVX2 has no compress: fi_lanes4[k] lists the set bits of a 4-bit mask k,
+ * a nibble each from the lowest, with their count in bits 16 and up. */
+static const uint32_t fi_lanes4[16] = {
+    0x00000, 0x10000, 0x10001, 0x20010, 0x10002, 0x20020, 0x20021, 0x30210,
+    0x10003, 0x20030, 0x20031, 0x30310, 0x20032, 0x30320, 0x30321, 0x43210,
+};
+
+/* The set lanes of an 8-bit mask, a nibble each (the upper four lanes'
+ * nibbles +4, after the lower ones); *count gets their number. */
+static inline uint32_t fi_lanes8(unsigned k, size_t *count)
+{
+    uint32_t lo = fi_lanes4[k & 15], hi = fi_lanes4[k >> 4];
+    *count = (lo >> 16) + (hi >> 16);
+    return (lo & 0xFFFFu) | (((hi & 0xFFFFu) + 0x4444u) << (4 * (lo >> 16)));
+}
 #endif
 
 static inline size_t fi_tail_indicesf(const float *restrict p, size_t n, uint32_t *restrict idx)
@@ -125,6 +143,19 @@ static inline size_t fi_tail_indicesf(const float *restrict p, size_t n, uint32_
         __m512i ids = _mm512_add_epi32(lane, _mm512_set1_epi32((int)i));
         _mm512_storeu_si512((void *)(idx + m), _mm512_maskz_compress_epi32(k, ids));
         m += (size_t)__builtin_popcount((unsigned)k);
+    }
+#elif defined(__AVX2__)
+    const __m256 half = _mm256_set1_ps(0.5f), edge = _mm256_set1_ps(-0.425f);
+    const __m256i nibble = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
+    const __m256i fifteen = _mm256_set1_epi32(15);
+    for (; i + 8 <= n; i += 8) {
+        __m256 q = _mm256_sub_ps(_mm256_loadu_ps(p + i), half);
+        unsigned k = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(q, edge, _CMP_LT_OQ));
+        size_t count;
+        __m256i lanes = _mm256_srlv_epi32(_mm256_set1_epi32((int)fi_lanes8(k, &count)), nibble);
+        __m256i ids = _mm256_add_epi32(_mm256_and_si256(lanes, fifteen), _mm256_set1_epi32((int)i));
+        _mm256_storeu_si256((__m256i *)(idx + m), ids);
+        m += count;
     }
 #endif
     for (; i < n; i++) {
@@ -146,6 +177,21 @@ static inline size_t fi_tail_indices(const double *restrict p, size_t n, uint32_
         __m256i ids = _mm256_add_epi32(lane, _mm256_set1_epi32((int)i));
         _mm256_storeu_si256((__m256i *)(idx + m), _mm256_maskz_compress_epi32(k, ids));
         m += (size_t)__builtin_popcount((unsigned)k);
+    }
+#elif defined(__AVX2__)
+    const __m256d half = _mm256_set1_pd(0.5), edge = _mm256_set1_pd(-0.425);
+    const __m256i nibble = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
+    const __m256i fifteen = _mm256_set1_epi32(15);
+    for (; i + 8 <= n; i += 8) {
+        __m256d q0 = _mm256_sub_pd(_mm256_loadu_pd(p + i), half);
+        __m256d q1 = _mm256_sub_pd(_mm256_loadu_pd(p + i + 4), half);
+        unsigned k = (unsigned)(_mm256_movemask_pd(_mm256_cmp_pd(q0, edge, _CMP_LT_OQ)) |
+                                _mm256_movemask_pd(_mm256_cmp_pd(q1, edge, _CMP_LT_OQ)) << 4);
+        size_t count;
+        __m256i lanes = _mm256_srlv_epi32(_mm256_set1_epi32((int)fi_lanes8(k, &count)), nibble);
+        __m256i ids = _mm256_add_epi32(_mm256_and_si256(lanes, fifteen), _mm256_set1_epi32((int)i));
+        _mm256_storeu_si256((__m256i *)(idx + m), ids);
+        m += count;
     }
 #endif
     for (; i < n; i++) {

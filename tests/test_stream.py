@@ -175,6 +175,7 @@ def _digest_in_subprocess(path):
         "                  (fastinit.truncated_normal, {}),\n"
         "                  (fastinit.truncated_normal, dict(a=5.0, b=6.0)),\n"
         "                  (fastinit.truncated_normal, dict(a=-12.0, b=-11.5)),\n"
+        "                  (fastinit.truncated_normal, dict(a=-3.0, b=0.7)),\n"
         "                  (fastinit.truncated_normal, dict(std=1.0, a=1.0, b=1.0001))]:\n"
         "        h.update(f(shape=20011, dtype=dt, seed=11, stream=3, offset=7, **kw).tobytes())\n"
         "h.update(fastinit.random_bits(shape=4099, seed=5).tobytes())\n"
