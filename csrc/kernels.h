@@ -80,7 +80,10 @@ void FI_RUN(const fi_plan *p, uint64_t first, size_t n, void *out)
         size_t want = skip + n;
         size_t len = want >= FI_TILE ? FI_TILE : (want + FI_GRAIN - 1) / FI_GRAIN * FI_GRAIN;
         size_t take = len - skip < n ? len - skip : n;
-        FI_PHILOX_WORDS(&p->key, chunk / epb, len / epb, words);
+        if (p->kernel == FI_K_NORMAL32)     /* as pairs: see fi_normal32 */
+            FI_PHILOX_WORDS(&p->key, chunk / epb, len / epb, words, words + FI_TILE);
+        else
+            FI_PHILOX_WORDS(&p->key, chunk / epb, len / epb, words, NULL);
         if (skip == 0 && take == len) {
             fi_tile(p, words, o, len);
         } else {
@@ -110,7 +113,7 @@ static void fi_tile(const fi_plan *p, const uint32_t *words, void *dst, size_t n
         fi_uniform64(&p->d, words, (double *)dst, n);
         return;
     case FI_K_NORMAL32:
-        fi_normal32(&p->f, words, f32, n / 2);
+        fi_normal32(&p->f, words, words + FI_TILE, f32, n / 2);
         break;
     case FI_K_NORMAL64:
         fi_normal64(&p->d, words, (double *)dst, n / 2);

@@ -5,8 +5,11 @@
  * (low word first) and the counter of block b is (lo(b), hi(b), lo(stream),
  * hi(stream)).  Word w of the stream is lane w % 4 of block w / 4.
  *
- * fi_philox_words() writes the words of consecutive blocks in stream order.
- * It has a scalar definition and, where the translation unit is compiled for
+ * fi_philox_words_*() write the words of consecutive blocks, either in
+ * stream order (b == NULL: a[i] = word i) or split into the two halves of
+ * Box-Muller pairs (a[i] = word 2i, b[i] = word 2i + 1, counted from the
+ * first block), which the normal transform reads without shuffling.  There
+ * is a scalar definition and, where the translation unit is compiled for
  * them, AVX2 and AVX-512 ones; all are integer-exact, so every path yields
  * the same words. */
 #ifndef FASTINIT_PHILOX_H
@@ -55,13 +58,19 @@ static inline void fi_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2]
 }
 
 static inline void fi_philox_words_scalar(const fi_philox_key *k, uint64_t block,
-                                          size_t nblocks, uint32_t *words)
+                                          size_t nblocks, uint32_t *a, uint32_t *b)
 {
     const uint32_t key[2] = {k->k0, k->k1};
     for (size_t j = 0; j < nblocks; j++) {
-        uint64_t b = block + j;
-        const uint32_t ctr[4] = {(uint32_t)b, (uint32_t)(b >> 32), k->s0, k->s1};
-        fi_philox4x32_10(ctr, key, words + 4 * j);
+        uint64_t c = block + j;
+        const uint32_t ctr[4] = {(uint32_t)c, (uint32_t)(c >> 32), k->s0, k->s1};
+        uint32_t w[4];
+        fi_philox4x32_10(ctr, key, w);
+        if (b == NULL) {
+            a[4 * j] = w[0]; a[4 * j + 1] = w[1]; a[4 * j + 2] = w[2]; a[4 * j + 3] = w[3];
+        } else {
+            a[2 * j] = w[0]; b[2 * j] = w[1]; a[2 * j + 1] = w[2]; b[2 * j + 1] = w[3];
+        }
     }
 }
 
@@ -84,7 +93,7 @@ static inline void fi_mulhilo_avx2(__m256i a, __m256i m, __m256i *hi, __m256i *l
 #define FI_AVX2_BLOCKS (8 * FI_AVX2_GROUPS)
 
 static inline void fi_philox_words_avx2(const fi_philox_key *k, uint64_t block,
-                                        size_t nblocks, uint32_t *words)
+                                        size_t nblocks, uint32_t *a, uint32_t *b)
 {
     const __m256i m0 = _mm256_set1_epi32((int)FI_PHILOX_M0);
     const __m256i m1 = _mm256_set1_epi32((int)FI_PHILOX_M1);
@@ -101,12 +110,12 @@ static inline void fi_philox_words_avx2(const fi_philox_key *k, uint64_t block,
     /* Vector groups only while the low counter word cannot wrap inside one. */
     while (nblocks - j >= FI_AVX2_BLOCKS &&
            (uint32_t)(block + j) <= UINT32_MAX - FI_AVX2_BLOCKS) {
-        uint64_t b = block + j;
+        const uint64_t c = block + j;
         __m256i x0[FI_AVX2_GROUPS], x1[FI_AVX2_GROUPS], x2[FI_AVX2_GROUPS],
             x3[FI_AVX2_GROUPS];
         for (int g = 0; g < FI_AVX2_GROUPS; g++) {
-            x0[g] = _mm256_add_epi32(_mm256_set1_epi32((int)((uint32_t)b + 8u * g)), lane);
-            x1[g] = _mm256_set1_epi32((int)(uint32_t)(b >> 32));
+            x0[g] = _mm256_add_epi32(_mm256_set1_epi32((int)((uint32_t)c + 8u * g)), lane);
+            x1[g] = _mm256_set1_epi32((int)(uint32_t)(c >> 32));
             x2[g] = _mm256_set1_epi32((int)k->s0);
             x3[g] = _mm256_set1_epi32((int)k->s1);
         }
@@ -122,8 +131,20 @@ static inline void fi_philox_words_avx2(const fi_philox_key *k, uint64_t block,
                 x3[g] = l0;
             }
         }
-        /* Transpose lanes (block-major) into stream order: 4x8 -> 8x4. */
-        for (int g = 0; g < FI_AVX2_GROUPS; g++) {
+        for (int g = 0; b != NULL && g < FI_AVX2_GROUPS; g++) {
+            /* pairs: a gets words 0, 2 of each block, b words 1, 3 */
+            __m256i a0 = _mm256_unpacklo_epi32(x0[g], x2[g]); /* blocks 0, 1 | 4, 5 */
+            __m256i a1 = _mm256_unpackhi_epi32(x0[g], x2[g]); /* blocks 2, 3 | 6, 7 */
+            __m256i b0 = _mm256_unpacklo_epi32(x1[g], x3[g]);
+            __m256i b1 = _mm256_unpackhi_epi32(x1[g], x3[g]);
+            const size_t o = 2 * (j + 8 * (size_t)g);
+            _mm256_storeu_si256((__m256i *)(a + o), _mm256_permute2x128_si256(a0, a1, 0x20));
+            _mm256_storeu_si256((__m256i *)(a + o + 8), _mm256_permute2x128_si256(a0, a1, 0x31));
+            _mm256_storeu_si256((__m256i *)(b + o), _mm256_permute2x128_si256(b0, b1, 0x20));
+            _mm256_storeu_si256((__m256i *)(b + o + 8), _mm256_permute2x128_si256(b0, b1, 0x31));
+        }
+        /* Stream order: transpose lanes (block-major) 4x8 -> 8x4. */
+        for (int g = 0; b == NULL && g < FI_AVX2_GROUPS; g++) {
             __m256i t0 = _mm256_unpacklo_epi32(x0[g], x1[g]); /* b0 w0 w1, b1 w0 w1 | b4.., b5.. */
             __m256i t1 = _mm256_unpackhi_epi32(x0[g], x1[g]); /* b2, b3 | b6, b7 */
             __m256i t2 = _mm256_unpacklo_epi32(x2[g], x3[g]);
@@ -132,7 +153,7 @@ static inline void fi_philox_words_avx2(const fi_philox_key *k, uint64_t block,
             __m256i b15 = _mm256_unpackhi_epi64(t0, t2);      /* block 1 | block 5 */
             __m256i b26 = _mm256_unpacklo_epi64(t1, t3);
             __m256i b37 = _mm256_unpackhi_epi64(t1, t3);
-            __m256i *o = (__m256i *)(words + 4 * (j + 8 * (size_t)g));
+            __m256i *o = (__m256i *)(a + 4 * (j + 8 * (size_t)g));
             _mm256_storeu_si256(o + 0, _mm256_permute2x128_si256(b04, b15, 0x20));
             _mm256_storeu_si256(o + 1, _mm256_permute2x128_si256(b26, b37, 0x20));
             _mm256_storeu_si256(o + 2, _mm256_permute2x128_si256(b04, b15, 0x31));
@@ -140,7 +161,10 @@ static inline void fi_philox_words_avx2(const fi_philox_key *k, uint64_t block,
         }
         j += FI_AVX2_BLOCKS;
     }
-    fi_philox_words_scalar(k, block + j, nblocks - j, words + 4 * j);
+    if (b == NULL)
+        fi_philox_words_scalar(k, block + j, nblocks - j, a + 4 * j, NULL);
+    else
+        fi_philox_words_scalar(k, block + j, nblocks - j, a + 2 * j, b + 2 * j);
 }
 #endif /* __AVX2__ */
 
@@ -156,7 +180,7 @@ static inline void fi_philox_words_avx2(const fi_philox_key *k, uint64_t block,
 #define FI_XOR3 0x96   /* vpternlog truth table of a ^ b ^ c */
 
 static inline void fi_philox_words_avx512(const fi_philox_key *k, uint64_t block,
-                                          size_t nblocks, uint32_t *words)
+                                          size_t nblocks, uint32_t *a, uint32_t *b)
 {
     const __m512i m0 = _mm512_set1_epi64(FI_PHILOX_M0);
     const __m512i m1 = _mm512_set1_epi64(FI_PHILOX_M1);
@@ -174,12 +198,12 @@ static inline void fi_philox_words_avx512(const fi_philox_key *k, uint64_t block
     /* Vector groups only while the low counter word cannot wrap inside one. */
     while (nblocks - j >= FI_AVX512_BLOCKS &&
            (uint32_t)(block + j) <= UINT32_MAX - FI_AVX512_BLOCKS) {
-        uint64_t b = block + j;
+        const uint64_t c = block + j;
         __m512i x0[FI_AVX512_GROUPS], x1[FI_AVX512_GROUPS], x2[FI_AVX512_GROUPS],
             x3[FI_AVX512_GROUPS];
         for (int g = 0; g < FI_AVX512_GROUPS; g++) {
-            x0[g] = _mm512_add_epi64(_mm512_set1_epi64((uint32_t)b + 8u * g), lane);
-            x1[g] = _mm512_set1_epi64((uint32_t)(b >> 32));
+            x0[g] = _mm512_add_epi64(_mm512_set1_epi64((uint32_t)c + 8u * g), lane);
+            x1[g] = _mm512_set1_epi64((uint32_t)(c >> 32));
             x2[g] = _mm512_set1_epi64(k->s0);
             x3[g] = _mm512_set1_epi64(k->s1);
         }
@@ -194,18 +218,30 @@ static inline void fi_philox_words_avx512(const fi_philox_key *k, uint64_t block
                 x3[g] = p0;
             }
         }
-        for (int g = 0; g < FI_AVX512_GROUPS; g++) {
+        for (int g = 0; b != NULL && g < FI_AVX512_GROUPS; g++) {
+            /* pairs: (w2 << 32 | w0) and (w3 << 32 | w1) per block are
+             * already in order, dropping the garbage halves */
+            const size_t o = 2 * (j + 8 * (size_t)g);
+            _mm512_storeu_si512((void *)(a + o),
+                                _mm512_mask_blend_epi32(0xAAAA, x0[g], _mm512_slli_epi64(x2[g], 32)));
+            _mm512_storeu_si512((void *)(b + o),
+                                _mm512_mask_blend_epi32(0xAAAA, x1[g], _mm512_slli_epi64(x3[g], 32)));
+        }
+        for (int g = 0; b == NULL && g < FI_AVX512_GROUPS; g++) {
             /* (w1 << 32 | w0) and (w3 << 32 | w2) per block, dropping the
              * garbage halves, then blocks in order: 4 words each */
             __m512i w01 = _mm512_mask_blend_epi32(0xAAAA, x0[g], _mm512_slli_epi64(x1[g], 32));
             __m512i w23 = _mm512_mask_blend_epi32(0xAAAA, x2[g], _mm512_slli_epi64(x3[g], 32));
-            uint32_t *o = words + 4 * (j + 8 * (size_t)g);
+            uint32_t *o = a + 4 * (j + 8 * (size_t)g);
             _mm512_storeu_si512((void *)o, _mm512_permutex2var_epi64(w01, first, w23));
             _mm512_storeu_si512((void *)(o + 16), _mm512_permutex2var_epi64(w01, second, w23));
         }
         j += FI_AVX512_BLOCKS;
     }
-    fi_philox_words_avx2(k, block + j, nblocks - j, words + 4 * j);
+    if (b == NULL)
+        fi_philox_words_avx2(k, block + j, nblocks - j, a + 4 * j, NULL);
+    else
+        fi_philox_words_avx2(k, block + j, nblocks - j, a + 2 * j, b + 2 * j);
 }
 #endif /* __AVX512F__ */
 
