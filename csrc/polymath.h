@@ -48,6 +48,19 @@ static inline float fi_logf(float x)
     return fe * FI_LN2_HI_F - ((hfsq - fmaf(s, hfsq + r, fe * FI_LN2_LO_F)) - f);
 }
 
+/* 1/x to ~1.5% for positive normal x: an integer first guess and one Newton
+ * step, the same on every platform (rcpps is not).  For correction terms. */
+static inline float fi_recipf_rough(float x)
+{
+    float y = fi_float32(0x7EF311C3u - fi_bits32(x));
+    return y * fmaf(-x, y, 2.0f);
+}
+static inline double fi_recip_rough(double x)
+{
+    double y = fi_float64(0x7FDE623822FC16E6ull - fi_bits64(x));
+    return y * fma(-x, y, 2.0);
+}
+
 static inline double fi_log(double x)
 {
     /* fdlibm e_log.c coefficients: |error of R| < 2^-58.45 */
@@ -68,52 +81,53 @@ static inline double fi_log(double x)
     return fe * FI_LN2_HI - ((hfsq - fma(s, hfsq + r, fe * FI_LN2_LO)) - f);
 }
 
-/* sin(2 pi t) and cos(2 pi t) for |t| <= 1/8, t a multiple of 2^-24 (float).
+/* sin(2 pi t) for |t| <= 1/8, t a multiple of 2^-24 (float), as hi + lo.
  * Working in turns keeps the angle exact: 2 pi t is never rounded.  The sine
- * splits 2 pi = 6 + 0.2831853...: 6 t is exact (t has at most 22 bits), so
- * the rounding errors of the rest are scaled down by ~1/20.  Taylor
- * coefficients of 2 pi t; the first omitted term is below 2^-28 of the
- * result. */
-static inline float fi_sin2pif(float t)
+ * splits 2 pi = 6 + 0.2831853...: 6 t is exact (t has at most 22 bits), and
+ * so is 6 t - hi (Sterbenz), so the rounding error of hi is one fma away;
+ * lo is then good to ~5% of an ulp (the polynomial's part is ~1/20 of the
+ * result).  Taylor coefficients of 2 pi t; the first omitted term is below
+ * 2^-28 of the result. */
+static inline float fi_sin2pif(float t, float *lo)
 {
     float z = t * t;
     float p = fmaf(z, fmaf(z, fmaf(z, fmaf(z, 42.058693944897653145f,
               -76.705859753061385842f), 81.605249276075054203f),
               -41.341702240399760234f), 0.28318530717958647693f);
-    return fmaf(t, p, 6.0f * t);
-}
-static inline float fi_cos2pif(float t)
-{
-    float z = t * t;
-    float p = fmaf(z, fmaf(z, fmaf(z, fmaf(z, -26.426256783374397453f,
-              60.244641371876660363f), -85.456817206693727736f),
-              64.939394022668291491f), -19.739208802178717238f);
-    return fmaf(z, p, 1.0f);
+    float hi = fmaf(t, p, 6.0f * t);
+    *lo = fmaf(t, p, 6.0f * t - hi);
+    return hi;
 }
 
 /* sin(pi t) for |t| <= 1/8 (the half angle of fi_sin2pif), 3 t exact. */
-static inline float fi_sinpif(float t)
+static inline float fi_sinpif(float t, float *lo)
 {
     float z = t * t;
     float p = fmaf(z, fmaf(z, fmaf(z, fmaf(z, 0.082145886611128228799f,
               -0.59926452932079207689f), 2.5501640398773454439f),
               -5.1677127800499700292f), 0.14159265358979323846f);
-    return fmaf(t, p, 3.0f * t);
+    float hi = fmaf(t, p, 3.0f * t);
+    *lo = fmaf(t, p, 3.0f * t - hi);
+    return hi;
 }
 
 /* sin and cos of y + ylo for |y| <= pi/4, |ylo| <= ulp(y): the fdlibm
  * kernels (k_sin.c, k_cos.c with their tail argument), minimax,
- * |error| < 2^-58 before rounding. */
-static inline double fi_sin_kernel(double y, double ylo)
+ * |error| < 2^-58 before rounding, returned as hi + lo (the last addition's
+ * rounding error, by Fast2Sum). */
+static inline double fi_sin_kernel(double y, double ylo, double *lo)
 {
     const double s1 = -1.66666666666666324348e-01, s2 = 8.33333333332248946124e-03,
                  s3 = -1.98412698298579493134e-04, s4 = 2.75573137070700676789e-06,
                  s5 = -2.50507602534068634195e-08, s6 = 1.58969099521155010221e-10;
     double z = y * y, v = z * y;
     double r = fma(z, fma(z, fma(z, fma(z, s6, s5), s4), s3), s2);
-    return y - fma(-v, s1, fma(z, fma(-v, r, 0.5 * ylo), -ylo));
+    double x = fma(-v, s1, fma(z, fma(-v, r, 0.5 * ylo), -ylo));
+    double hi = y - x;
+    *lo = (y - hi) - x;                  /* the rounding error of hi, exact */
+    return hi;
 }
-static inline double fi_cos_kernel(double y, double ylo)
+static inline double fi_cos_kernel(double y, double ylo, double *lo)
 {
     const double c1 = 4.16666666666666019037e-02, c2 = -1.38888888888741095749e-03,
                  c3 = 2.48015872894767294178e-05, c4 = -2.75573143513906633035e-07,
@@ -122,7 +136,10 @@ static inline double fi_cos_kernel(double y, double ylo)
     double r = z * fma(z, fma(z, fma(z, fma(z, fma(z, c6, c5), c4), c3), c2), c1);
     double hz = 0.5 * z, w = 1.0 - hz;
     /* 1 - hz loses the bits of hz below w's ulp: add them back */
-    return w + (((1.0 - w) - hz) + fma(z, r, -y * ylo));
+    double x = ((1.0 - w) - hz) + fma(z, r, -y * ylo);
+    double hi = w + x;
+    *lo = (w - hi) + x;
+    return hi;
 }
 
 #endif
