@@ -62,6 +62,13 @@ static inline unsigned fi_words_per_element(fi_kernel_id k)
             k == FI_K_TAIL64) ? 2u : 1u;
 }
 
+/* The word layout each transform reads (see philox.h); the planes and pair
+ * halves are FI_TILE / 2 words apart, which holds a tile's worth. */
+static inline fi_layout fi_layout_of(fi_kernel_id k)
+{
+    return k == FI_K_NORMAL32 ? FI_PAIRS : k == FI_K_NORMAL64 ? FI_PLANES : FI_STREAM;
+}
+
 /* Chunks start at multiples of FI_GRAIN elements (whole Philox blocks and
  * normal pairs) and span up to FI_TILE, so a short fill computes at most
  * FI_GRAIN - 1 elements it does not store. */
@@ -80,10 +87,8 @@ void FI_RUN(const fi_plan *p, uint64_t first, size_t n, void *out)
         size_t want = skip + n;
         size_t len = want >= FI_TILE ? FI_TILE : (want + FI_GRAIN - 1) / FI_GRAIN * FI_GRAIN;
         size_t take = len - skip < n ? len - skip : n;
-        if (p->kernel == FI_K_NORMAL32)     /* as pairs: see fi_normal32 */
-            FI_PHILOX_WORDS(&p->key, chunk / epb, len / epb, words, words + FI_TILE);
-        else
-            FI_PHILOX_WORDS(&p->key, chunk / epb, len / epb, words, NULL);
+        FI_PHILOX_WORDS(&p->key, chunk / epb, len / epb, words, fi_layout_of(p->kernel),
+                        FI_TILE / 2);
         if (skip == 0 && take == len) {
             fi_tile(p, words, o, len);
         } else {
@@ -113,10 +118,10 @@ static void fi_tile(const fi_plan *p, const uint32_t *words, void *dst, size_t n
         fi_uniform64(&p->d, words, (double *)dst, n);
         return;
     case FI_K_NORMAL32:
-        fi_normal32(&p->f, words, words + FI_TILE, f32, n / 2);
+        fi_normal32(&p->f, words, words + FI_TILE / 2, f32, n / 2);
         break;
     case FI_K_NORMAL64:
-        fi_normal64(&p->d, words, (double *)dst, n / 2);
+        fi_normal64(&p->d, words, FI_TILE / 2, (double *)dst, n / 2);
         return;
     case FI_K_TRUNC32:
         fi_trunc32(&p->f, words, f32, n);

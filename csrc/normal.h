@@ -110,16 +110,18 @@ static inline void fi_normal32(const fi_consts32 *c, const uint32_t *restrict wa
 }
 
 static inline void fi_normal64(const fi_consts64 *c, const uint32_t *restrict w,
-                               double *restrict out, size_t npairs)
+                               size_t plane, double *restrict out, size_t npairs)
 {
     const double mean = c->mean, std = c->std;
+    const uint32_t *restrict w1 = w + plane, *restrict w2 = w + 2 * plane,
+                   *restrict w3 = w + 3 * plane;
     for (size_t k = 0; k < npairs; k++) {
-        double u1 = fi_u53(w[4 * k], w[4 * k + 1]) + 0x1p-53;
+        double u1 = fi_u53(w[k], w1[k]) + 0x1p-53;
         double l = -2.0 * fi_log(u1), r = sqrt(l);
         double rlo = fma(-r, r, l) * (0.5 * fi_recip_rough(r));   /* as in float32 */
         /* u2 = (a 2^26 + b) 2^-53; j = round(4 u2) needs only a, and
          * t = u2 - j/4 is formed exactly in integers */
-        int32_t a = (int32_t)(w[4 * k + 2] >> 5), b = (int32_t)(w[4 * k + 3] >> 6);
+        int32_t a = (int32_t)(w2[k] >> 5), b = (int32_t)(w3[k] >> 6);
         int32_t j = (a + (1 << 24)) >> 25;                  /* 0..4 */
         double t = ((double)(a - (j << 25)) * 67108864.0 + (double)b) * 0x1p-53;
         double y = t * FI_TWO_PI_HI;                 /* 2 pi t = y + ylo */

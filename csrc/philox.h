@@ -5,13 +5,16 @@
  * (low word first) and the counter of block b is (lo(b), hi(b), lo(stream),
  * hi(stream)).  Word w of the stream is lane w % 4 of block w / 4.
  *
- * fi_philox_words_*() write the words of consecutive blocks, either in
- * stream order (b == NULL: a[i] = word i) or split into the two halves of
- * Box-Muller pairs (a[i] = word 2i, b[i] = word 2i + 1, counted from the
- * first block), which the normal transform reads without shuffling.  There
- * is a scalar definition and, where the translation unit is compiled for
- * them, AVX2 and AVX-512 ones; all are integer-exact, so every path yields
- * the same words. */
+ * fi_philox_words_*() write the words of consecutive blocks i = 0, 1, ...
+ * (counted from the first) in one of three layouts, so that each transform
+ * reads its words without shuffling them:
+ *   FI_STREAM  out[4i + j] = word j of block i (stream order);
+ *   FI_PAIRS   out[2i + h] = word 2h, out[stride + 2i + h] = word 2h + 1 of
+ *              block i (the two halves of float32 Box-Muller pairs);
+ *   FI_PLANES  out[j stride + i] = word j of block i (one plane per word).
+ * There is a scalar definition and, where the translation unit is compiled
+ * for them, AVX2 and AVX-512 ones; all are integer-exact, so every path
+ * yields the same words. */
 #ifndef FASTINIT_PHILOX_H
 #define FASTINIT_PHILOX_H
 
@@ -23,6 +26,8 @@
 #define FI_PHILOX_W0 0x9E3779B9u
 #define FI_PHILOX_W1 0xBB67AE85u
 #define FI_PHILOX_ROUNDS 10
+
+typedef enum { FI_STREAM, FI_PAIRS, FI_PLANES } fi_layout;
 
 typedef struct {
     uint32_t k0, k1;  /* key: seed, low word first */
@@ -57,19 +62,29 @@ static inline void fi_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2]
     out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
 }
 
+/* Where block i's word 0 goes in each layout (the others follow from it). */
+static inline uint32_t *fi_layout_at(uint32_t *out, fi_layout layout, size_t i)
+{
+    return out + (layout == FI_STREAM ? 4 * i : layout == FI_PAIRS ? 2 * i : i);
+}
+
 static inline void fi_philox_words_scalar(const fi_philox_key *k, uint64_t block,
-                                          size_t nblocks, uint32_t *a, uint32_t *b)
+                                          size_t nblocks, uint32_t *out,
+                                          fi_layout layout, size_t stride)
 {
     const uint32_t key[2] = {k->k0, k->k1};
-    for (size_t j = 0; j < nblocks; j++) {
-        uint64_t c = block + j;
+    for (size_t i = 0; i < nblocks; i++) {
+        uint64_t c = block + i;
         const uint32_t ctr[4] = {(uint32_t)c, (uint32_t)(c >> 32), k->s0, k->s1};
         uint32_t w[4];
         fi_philox4x32_10(ctr, key, w);
-        if (b == NULL) {
-            a[4 * j] = w[0]; a[4 * j + 1] = w[1]; a[4 * j + 2] = w[2]; a[4 * j + 3] = w[3];
+        uint32_t *o = fi_layout_at(out, layout, i);
+        if (layout == FI_STREAM) {
+            o[0] = w[0]; o[1] = w[1]; o[2] = w[2]; o[3] = w[3];
+        } else if (layout == FI_PAIRS) {
+            o[0] = w[0]; o[stride] = w[1]; o[1] = w[2]; o[stride + 1] = w[3];
         } else {
-            a[2 * j] = w[0]; b[2 * j] = w[1]; a[2 * j + 1] = w[2]; b[2 * j + 1] = w[3];
+            o[0] = w[0]; o[stride] = w[1]; o[2 * stride] = w[2]; o[3 * stride] = w[3];
         }
     }
 }
@@ -93,7 +108,8 @@ static inline void fi_mulhilo_avx2(__m256i a, __m256i m, __m256i *hi, __m256i *l
 #define FI_AVX2_BLOCKS (8 * FI_AVX2_GROUPS)
 
 static inline void fi_philox_words_avx2(const fi_philox_key *k, uint64_t block,
-                                        size_t nblocks, uint32_t *a, uint32_t *b)
+                                        size_t nblocks, uint32_t *out,
+                                        fi_layout layout, size_t stride)
 {
     const __m256i m0 = _mm256_set1_epi32((int)FI_PHILOX_M0);
     const __m256i m1 = _mm256_set1_epi32((int)FI_PHILOX_M1);
@@ -131,40 +147,45 @@ static inline void fi_philox_words_avx2(const fi_philox_key *k, uint64_t block,
                 x3[g] = l0;
             }
         }
-        for (int g = 0; b != NULL && g < FI_AVX2_GROUPS; g++) {
-            /* pairs: a gets words 0, 2 of each block, b words 1, 3 */
-            __m256i a0 = _mm256_unpacklo_epi32(x0[g], x2[g]); /* blocks 0, 1 | 4, 5 */
-            __m256i a1 = _mm256_unpackhi_epi32(x0[g], x2[g]); /* blocks 2, 3 | 6, 7 */
-            __m256i b0 = _mm256_unpacklo_epi32(x1[g], x3[g]);
-            __m256i b1 = _mm256_unpackhi_epi32(x1[g], x3[g]);
-            const size_t o = 2 * (j + 8 * (size_t)g);
-            _mm256_storeu_si256((__m256i *)(a + o), _mm256_permute2x128_si256(a0, a1, 0x20));
-            _mm256_storeu_si256((__m256i *)(a + o + 8), _mm256_permute2x128_si256(a0, a1, 0x31));
-            _mm256_storeu_si256((__m256i *)(b + o), _mm256_permute2x128_si256(b0, b1, 0x20));
-            _mm256_storeu_si256((__m256i *)(b + o + 8), _mm256_permute2x128_si256(b0, b1, 0x31));
-        }
-        /* Stream order: transpose lanes (block-major) 4x8 -> 8x4. */
-        for (int g = 0; b == NULL && g < FI_AVX2_GROUPS; g++) {
-            __m256i t0 = _mm256_unpacklo_epi32(x0[g], x1[g]); /* b0 w0 w1, b1 w0 w1 | b4.., b5.. */
-            __m256i t1 = _mm256_unpackhi_epi32(x0[g], x1[g]); /* b2, b3 | b6, b7 */
-            __m256i t2 = _mm256_unpacklo_epi32(x2[g], x3[g]);
-            __m256i t3 = _mm256_unpackhi_epi32(x2[g], x3[g]);
-            __m256i b04 = _mm256_unpacklo_epi64(t0, t2);      /* block 0 | block 4 */
-            __m256i b15 = _mm256_unpackhi_epi64(t0, t2);      /* block 1 | block 5 */
-            __m256i b26 = _mm256_unpacklo_epi64(t1, t3);
-            __m256i b37 = _mm256_unpackhi_epi64(t1, t3);
-            __m256i *o = (__m256i *)(a + 4 * (j + 8 * (size_t)g));
-            _mm256_storeu_si256(o + 0, _mm256_permute2x128_si256(b04, b15, 0x20));
-            _mm256_storeu_si256(o + 1, _mm256_permute2x128_si256(b26, b37, 0x20));
-            _mm256_storeu_si256(o + 2, _mm256_permute2x128_si256(b04, b15, 0x31));
-            _mm256_storeu_si256(o + 3, _mm256_permute2x128_si256(b26, b37, 0x31));
+        for (int g = 0; g < FI_AVX2_GROUPS; g++) {
+            uint32_t *o = fi_layout_at(out, layout, j + 8 * (size_t)g);
+            if (layout == FI_PLANES) {
+                _mm256_storeu_si256((__m256i *)o, x0[g]);
+                _mm256_storeu_si256((__m256i *)(o + stride), x1[g]);
+                _mm256_storeu_si256((__m256i *)(o + 2 * stride), x2[g]);
+                _mm256_storeu_si256((__m256i *)(o + 3 * stride), x3[g]);
+            } else if (layout == FI_PAIRS) {
+                /* words 0, 2 of each block, then words 1, 3 */
+                __m256i a0 = _mm256_unpacklo_epi32(x0[g], x2[g]); /* blocks 0, 1 | 4, 5 */
+                __m256i a1 = _mm256_unpackhi_epi32(x0[g], x2[g]); /* blocks 2, 3 | 6, 7 */
+                __m256i b0 = _mm256_unpacklo_epi32(x1[g], x3[g]);
+                __m256i b1 = _mm256_unpackhi_epi32(x1[g], x3[g]);
+                _mm256_storeu_si256((__m256i *)o, _mm256_permute2x128_si256(a0, a1, 0x20));
+                _mm256_storeu_si256((__m256i *)(o + 8), _mm256_permute2x128_si256(a0, a1, 0x31));
+                _mm256_storeu_si256((__m256i *)(o + stride), _mm256_permute2x128_si256(b0, b1, 0x20));
+                _mm256_storeu_si256((__m256i *)(o + stride + 8),
+                                    _mm256_permute2x128_si256(b0, b1, 0x31));
+            } else {
+                /* stream order: transpose lanes (block-major) 4x8 -> 8x4 */
+                __m256i t0 = _mm256_unpacklo_epi32(x0[g], x1[g]); /* b0 w0 w1, b1 w0 w1 | b4.., b5.. */
+                __m256i t1 = _mm256_unpackhi_epi32(x0[g], x1[g]); /* b2, b3 | b6, b7 */
+                __m256i t2 = _mm256_unpacklo_epi32(x2[g], x3[g]);
+                __m256i t3 = _mm256_unpackhi_epi32(x2[g], x3[g]);
+                __m256i b04 = _mm256_unpacklo_epi64(t0, t2);      /* block 0 | block 4 */
+                __m256i b15 = _mm256_unpackhi_epi64(t0, t2);      /* block 1 | block 5 */
+                __m256i b26 = _mm256_unpacklo_epi64(t1, t3);
+                __m256i b37 = _mm256_unpackhi_epi64(t1, t3);
+                __m256i *v = (__m256i *)o;
+                _mm256_storeu_si256(v + 0, _mm256_permute2x128_si256(b04, b15, 0x20));
+                _mm256_storeu_si256(v + 1, _mm256_permute2x128_si256(b26, b37, 0x20));
+                _mm256_storeu_si256(v + 2, _mm256_permute2x128_si256(b04, b15, 0x31));
+                _mm256_storeu_si256(v + 3, _mm256_permute2x128_si256(b26, b37, 0x31));
+            }
         }
         j += FI_AVX2_BLOCKS;
     }
-    if (b == NULL)
-        fi_philox_words_scalar(k, block + j, nblocks - j, a + 4 * j, NULL);
-    else
-        fi_philox_words_scalar(k, block + j, nblocks - j, a + 2 * j, b + 2 * j);
+    fi_philox_words_scalar(k, block + j, nblocks - j, fi_layout_at(out, layout, j), layout,
+                           stride);
 }
 #endif /* __AVX2__ */
 
@@ -180,7 +201,8 @@ static inline void fi_philox_words_avx2(const fi_philox_key *k, uint64_t block,
 #define FI_XOR3 0x96   /* vpternlog truth table of a ^ b ^ c */
 
 static inline void fi_philox_words_avx512(const fi_philox_key *k, uint64_t block,
-                                          size_t nblocks, uint32_t *a, uint32_t *b)
+                                          size_t nblocks, uint32_t *out,
+                                          fi_layout layout, size_t stride)
 {
     const __m512i m0 = _mm512_set1_epi64(FI_PHILOX_M0);
     const __m512i m1 = _mm512_set1_epi64(FI_PHILOX_M1);
@@ -218,30 +240,34 @@ static inline void fi_philox_words_avx512(const fi_philox_key *k, uint64_t block
                 x3[g] = p0;
             }
         }
-        for (int g = 0; b != NULL && g < FI_AVX512_GROUPS; g++) {
-            /* pairs: (w2 << 32 | w0) and (w3 << 32 | w1) per block are
-             * already in order, dropping the garbage halves */
-            const size_t o = 2 * (j + 8 * (size_t)g);
-            _mm512_storeu_si512((void *)(a + o),
-                                _mm512_mask_blend_epi32(0xAAAA, x0[g], _mm512_slli_epi64(x2[g], 32)));
-            _mm512_storeu_si512((void *)(b + o),
-                                _mm512_mask_blend_epi32(0xAAAA, x1[g], _mm512_slli_epi64(x3[g], 32)));
-        }
-        for (int g = 0; b == NULL && g < FI_AVX512_GROUPS; g++) {
-            /* (w1 << 32 | w0) and (w3 << 32 | w2) per block, dropping the
-             * garbage halves, then blocks in order: 4 words each */
-            __m512i w01 = _mm512_mask_blend_epi32(0xAAAA, x0[g], _mm512_slli_epi64(x1[g], 32));
-            __m512i w23 = _mm512_mask_blend_epi32(0xAAAA, x2[g], _mm512_slli_epi64(x3[g], 32));
-            uint32_t *o = a + 4 * (j + 8 * (size_t)g);
-            _mm512_storeu_si512((void *)o, _mm512_permutex2var_epi64(w01, first, w23));
-            _mm512_storeu_si512((void *)(o + 16), _mm512_permutex2var_epi64(w01, second, w23));
+        for (int g = 0; g < FI_AVX512_GROUPS; g++) {
+            uint32_t *o = fi_layout_at(out, layout, j + 8 * (size_t)g);
+            if (layout == FI_PLANES) {
+                /* the low halves, packed */
+                _mm256_storeu_si256((__m256i *)o, _mm512_cvtepi64_epi32(x0[g]));
+                _mm256_storeu_si256((__m256i *)(o + stride), _mm512_cvtepi64_epi32(x1[g]));
+                _mm256_storeu_si256((__m256i *)(o + 2 * stride), _mm512_cvtepi64_epi32(x2[g]));
+                _mm256_storeu_si256((__m256i *)(o + 3 * stride), _mm512_cvtepi64_epi32(x3[g]));
+            } else if (layout == FI_PAIRS) {
+                /* (w2 << 32 | w0) and (w3 << 32 | w1) per block are already
+                 * in order, dropping the garbage halves */
+                _mm512_storeu_si512((void *)o,
+                    _mm512_mask_blend_epi32(0xAAAA, x0[g], _mm512_slli_epi64(x2[g], 32)));
+                _mm512_storeu_si512((void *)(o + stride),
+                    _mm512_mask_blend_epi32(0xAAAA, x1[g], _mm512_slli_epi64(x3[g], 32)));
+            } else {
+                /* (w1 << 32 | w0) and (w3 << 32 | w2) per block, dropping the
+                 * garbage halves, then blocks in order: 4 words each */
+                __m512i w01 = _mm512_mask_blend_epi32(0xAAAA, x0[g], _mm512_slli_epi64(x1[g], 32));
+                __m512i w23 = _mm512_mask_blend_epi32(0xAAAA, x2[g], _mm512_slli_epi64(x3[g], 32));
+                _mm512_storeu_si512((void *)o, _mm512_permutex2var_epi64(w01, first, w23));
+                _mm512_storeu_si512((void *)(o + 16), _mm512_permutex2var_epi64(w01, second, w23));
+            }
         }
         j += FI_AVX512_BLOCKS;
     }
-    if (b == NULL)
-        fi_philox_words_avx2(k, block + j, nblocks - j, a + 4 * j, NULL);
-    else
-        fi_philox_words_avx2(k, block + j, nblocks - j, a + 2 * j, b + 2 * j);
+    fi_philox_words_avx2(k, block + j, nblocks - j, fi_layout_at(out, layout, j), layout,
+                         stride);
 }
 #endif /* __AVX512F__ */
 
