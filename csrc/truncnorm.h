@@ -121,13 +121,18 @@ static const uint32_t fi_lanes4[16] = {
     0x10003, 0x20030, 0x20031, 0x30310, 0x20032, 0x30320, 0x30321, 0x43210,
 };
 
-/* The set lanes of an 8-bit mask, a nibble each (the upper four lanes'
- * nibbles +4, after the lower ones); *count gets their number. */
-static inline uint32_t fi_lanes8(unsigned k, size_t *count)
+/* Stores first + (the set lanes of the 8-bit mask k) at dst, in increasing
+ * order, as one vector; returns how many are set. */
+static inline size_t fi_put_lanes8(unsigned k, size_t first, uint32_t *dst)
 {
+    const __m256i nibble = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
     uint32_t lo = fi_lanes4[k & 15], hi = fi_lanes4[k >> 4];
-    *count = (lo >> 16) + (hi >> 16);
-    return (lo & 0xFFFFu) | (((hi & 0xFFFFu) + 0x4444u) << (4 * (lo >> 16)));
+    /* the upper four lanes' nibbles +4, after the lower ones */
+    uint32_t list = (lo & 0xFFFFu) | (((hi & 0xFFFFu) + 0x4444u) << (4 * (lo >> 16)));
+    __m256i lanes = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)list), nibble),
+                                     _mm256_set1_epi32(15));
+    _mm256_storeu_si256((__m256i *)dst, _mm256_add_epi32(lanes, _mm256_set1_epi32((int)first)));
+    return (lo >> 16) + (hi >> 16);
 }
 #endif
 
@@ -146,16 +151,10 @@ static inline size_t fi_tail_indicesf(const float *restrict p, size_t n, uint32_
     }
 #elif defined(__AVX2__)
     const __m256 half = _mm256_set1_ps(0.5f), edge = _mm256_set1_ps(-0.425f);
-    const __m256i nibble = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
-    const __m256i fifteen = _mm256_set1_epi32(15);
     for (; i + 8 <= n; i += 8) {
         __m256 q = _mm256_sub_ps(_mm256_loadu_ps(p + i), half);
         unsigned k = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(q, edge, _CMP_LT_OQ));
-        size_t count;
-        __m256i lanes = _mm256_srlv_epi32(_mm256_set1_epi32((int)fi_lanes8(k, &count)), nibble);
-        __m256i ids = _mm256_add_epi32(_mm256_and_si256(lanes, fifteen), _mm256_set1_epi32((int)i));
-        _mm256_storeu_si256((__m256i *)(idx + m), ids);
-        m += count;
+        m += fi_put_lanes8(k, i, idx + m);
     }
 #endif
     for (; i < n; i++) {
@@ -180,18 +179,12 @@ static inline size_t fi_tail_indices(const double *restrict p, size_t n, uint32_
     }
 #elif defined(__AVX2__)
     const __m256d half = _mm256_set1_pd(0.5), edge = _mm256_set1_pd(-0.425);
-    const __m256i nibble = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
-    const __m256i fifteen = _mm256_set1_epi32(15);
     for (; i + 8 <= n; i += 8) {
         __m256d q0 = _mm256_sub_pd(_mm256_loadu_pd(p + i), half);
         __m256d q1 = _mm256_sub_pd(_mm256_loadu_pd(p + i + 4), half);
         unsigned k = (unsigned)(_mm256_movemask_pd(_mm256_cmp_pd(q0, edge, _CMP_LT_OQ)) |
                                 _mm256_movemask_pd(_mm256_cmp_pd(q1, edge, _CMP_LT_OQ)) << 4);
-        size_t count;
-        __m256i lanes = _mm256_srlv_epi32(_mm256_set1_epi32((int)fi_lanes8(k, &count)), nibble);
-        __m256i ids = _mm256_add_epi32(_mm256_and_si256(lanes, fifteen), _mm256_set1_epi32((int)i));
-        _mm256_storeu_si256((__m256i *)(idx + m), ids);
-        m += count;
+        m += fi_put_lanes8(k, i, idx + m);
     }
 #endif
     for (; i < n; i++) {
