@@ -1,5 +1,6 @@
 /* The fill kernels, compiled once per SIMD path: each path_*.c file defines
- * FI_RUN (the exported name) and FI_PHILOX_WORDS and includes this file under its own
+ * FI_RUN (the exported name), FI_PHILOX_WORDS and its batch FI_PHILOX_BATCH (blocks
+ * per vector pass) and includes this file under its own
  * target flags.  The transforms are plain C loops that the compiler
  * vectorizes; with -ffp-contract=off, explicit fma() and no fast-math they
  * round exactly as written, so every path gives the same bits.
@@ -87,8 +88,11 @@ void FI_RUN(const fi_plan *p, uint64_t first, size_t n, void *out)
         size_t want = skip + n;
         size_t len = want >= FI_TILE ? FI_TILE : (want + FI_GRAIN - 1) / FI_GRAIN * FI_GRAIN;
         size_t take = len - skip < n ? len - skip : n;
-        FI_PHILOX_WORDS(&p->key, chunk / epb, len / epb, words, fi_layout_of(p->kernel),
-                        FI_TILE / 2);
+        /* whole vector batches, which fit the buffer's every layout (its
+         * capacities are multiples of any batch): a short fill then costs
+         * one vector batch, not a scalar Philox per block */
+        size_t nb = (len / epb + FI_PHILOX_BATCH - 1) / FI_PHILOX_BATCH * FI_PHILOX_BATCH;
+        FI_PHILOX_WORDS(&p->key, chunk / epb, nb, words, fi_layout_of(p->kernel), FI_TILE / 2);
         if (skip == 0 && take == len) {
             fi_tile(p, words, o, len);
         } else {

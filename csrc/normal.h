@@ -80,7 +80,9 @@ static inline void fi_normal32(const fi_consts32 *c, const uint32_t *restrict wa
                                size_t npairs)
 {
     const float mean = c->mean, std = c->std;
-    const size_t m = npairs / FI_CHAINS;
+    /* chains only when each fills whole vectors (16 floats on AVX-512);
+     * short tiles go through the single loop below, also vectorized */
+    const size_t m = npairs >= 16 * FI_CHAINS ? npairs / FI_CHAINS : 0;
     for (size_t k = 0; k < m; k++) {
         float r[FI_CHAINS], rlo[FI_CHAINS], t[FI_CHAINS], s[FI_CHAINS], slo[FI_CHAINS],
             h[FI_CHAINS], hlo[FI_CHAINS];

@@ -3,5 +3,6 @@
 #include "fastinit_core.h"
 #define FI_RUN fi_run_baseline
 #define FI_PHILOX_WORDS fi_philox_words_scalar
+#define FI_PHILOX_BATCH 1
 void fi_run_baseline(const fi_plan *p, uint64_t first, size_t n, void *out);
 #include "kernels.h"
