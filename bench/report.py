@@ -12,7 +12,6 @@ matplotlib) plots throughput against size for each fill and dtype.
 """
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
@@ -66,7 +65,8 @@ def table(groups):
         variant, fill, dtype, size, threads = key
         rates = groups[key]
         fi = rates.get("fastinit")
-        row = [variant, fill, dtype, f"2^{int(math.log2(size))}", str(threads), _rate(fi)]
+        label = f"2^{size.bit_length() - 1}" if size & (size - 1) == 0 else str(size)
+        row = [variant, fill, dtype, label, str(threads), _rate(fi)]
         for lib in rivals:
             other = rates.get(lib)
             ratio = f"x{fi / other:.1f}" if fi and other else ""

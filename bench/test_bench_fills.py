@@ -1,6 +1,6 @@
 """fastinit against NumPy, SciPy, PyTorch and JAX on the same fills.
 
-    pytest bench                                  # 2^10 and 2^20, ~2 min
+    pytest bench                                  # 100, 2^10 and 2^20, ~2 min
     pytest bench -m large                         # 2^26 only
     FASTINIT_BENCH_LARGE=1 pytest bench --benchmark-json=bench/results/run.json
     python bench/report.py bench/results/run.json
@@ -116,8 +116,9 @@ LIBS = {"fastinit": (fastinit, fastinit_fill), "numpy": (np, numpy_fill),
 
 def _cases():
     """Only the meaningful combinations, so a run lists no pointless skips."""
-    for size in (1 << 10, 1 << 20, 1 << 26):
-        for threads in sorted({1, ALL}):
+    for size in (100, 1 << 10, 1 << 20, 1 << 26):
+        # a 100-element fill is about per-call cost: one thread is enough
+        for threads in [1] if size == 100 else sorted({1, ALL}):
             for fill in FILLS:
                 for dtype in [F32, F64] + (HALF if size == 1 << 20 else []):
                     libs = ["fastinit", "numpy"]
@@ -137,12 +138,13 @@ def _cases():
 
 def _param(case):
     variant, fill, dtype, size, threads, lib = case
-    return pytest.param(*case, id=f"{variant}-{fill}-{dtype}-{_log2(size)}-t{threads}-{lib}",
+    return pytest.param(*case, id=f"{variant}-{fill}-{dtype}-{size_label(size)}-t{threads}-{lib}",
                         marks=[pytest.mark.large] if size > 1 << 20 else [])
 
 
-def _log2(size):
-    return f"2^{size.bit_length() - 1}"
+def size_label(size):
+    """2^k for powers of two, else the number."""
+    return f"2^{size.bit_length() - 1}" if size & (size - 1) == 0 else str(size)
 
 
 @pytest.mark.parametrize("variant,fill,dtype,size,threads,lib", map(_param, _cases()))
@@ -157,7 +159,7 @@ def test_fill(benchmark, variant, fill, dtype, size, threads, lib):
     once = time.perf_counter() - t0
     iterations = max(1, int(ROUND_S / once))
     rounds = min(MAX_ROUNDS, max(MIN_ROUNDS, int(BUDGET_S / (once * iterations))))
-    benchmark.group = f"{variant} {fill} {dtype} {_log2(size)} t{threads}"
+    benchmark.group = f"{variant} {fill} {dtype} {size_label(size)} t{threads}"
     benchmark.extra_info.update(variant=variant, fill=fill, dtype=str(dtype), size=size,
                                 threads=threads, lib=lib)
     benchmark.pedantic(fn, rounds=rounds, iterations=iterations)
