@@ -71,6 +71,11 @@ static void fi_truncnorm_setup(fi_plan *p, const double *prm)
     }
 }
 
+void fi_plan_rekey(fi_plan *p, uint64_t seed, uint64_t stream)
+{
+    p->key = fi_philox_make_key(seed, stream);
+}
+
 void fi_plan_init(fi_plan *p, fi_dist dist, fi_dtype dtype, uint64_t seed,
                   uint64_t stream, const double *prm)
 {

@@ -61,6 +61,11 @@ typedef struct {
 void fi_plan_init(fi_plan *plan, fi_dist dist, fi_dtype dtype, uint64_t seed,
                   uint64_t stream, const double *params);
 
+/* The same plan for another seed and stream: the constants depend only on
+ * the parameters, so a caller may keep a plan and rekey it (truncated
+ * normal setup evaluates Phi at the bounds, microseconds per call). */
+void fi_plan_rekey(fi_plan *plan, uint64_t seed, uint64_t stream);
+
 /* The SIMD paths.  Each is the same source compiled for one target and
  * yields the same bits; the binding picks one per process. */
 typedef enum {

@@ -12,6 +12,7 @@ cdef extern from "fastinit_core.h" nogil:
         int kernel
     void fi_plan_init(fi_plan *plan, fi_dist dist, fi_dtype dtype, uint64_t seed,
                       uint64_t stream, const double *params)
+    void fi_plan_rekey(fi_plan *plan, uint64_t seed, uint64_t stream)
     int fi_path_supported(fi_path_id path)
     fi_path_id fi_best_path()
     const char *fi_path_name(fi_path_id path)

@@ -12,7 +12,9 @@ from fractions import Fraction
 import numpy as np
 
 cimport numpy as cnp
+from cpython.bytes cimport PyBytes_FromStringAndSize
 from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.string cimport memcpy
 
 from fastinit_core cimport *
 
@@ -329,6 +331,24 @@ def _bound(mean, std, z):
 
 # ---- the fill ------------------------------------------------------------------
 
+# Truncated-normal plans by (dtype, parameters): their setup costs 1-7 us,
+# more than a small fill.  Cleared when full, like the lru_caches above.
+cdef dict _TRUNC_PLANS = {}
+
+
+cdef void _truncnorm_plan(fi_plan *plan, fi_dtype dt, double *params):
+    # the parameters' bytes: -0.0 and 0.0 are different plans
+    key = (<int>dt, PyBytes_FromStringAndSize(<char *>params, 6 * sizeof(double)))
+    cached = _TRUNC_PLANS.get(key)
+    if cached is None:
+        fi_plan_init(plan, FI_TRUNCNORM, dt, 0, 0, params)
+        if len(_TRUNC_PLANS) >= 1024:
+            _TRUNC_PLANS.clear()
+        _TRUNC_PLANS[key] = PyBytes_FromStringAndSize(<char *>plan, sizeof(fi_plan))
+    else:
+        memcpy(plan, <char *>cached, sizeof(fi_plan))
+
+
 cdef object _fill(object arr, fi_dist dist, double *params, object seed, object stream,
                   object offset, object threads):
     cdef cnp.ndarray a = arr
@@ -351,7 +371,11 @@ cdef object _fill(object arr, fi_dist dist, double *params, object seed, object 
     if a.size == 0:
         return          # (offset may be 2**64 here, past any uint64)
     off = checked_offset
-    fi_plan_init(&plan, dist, dt, s, st, params)
+    if dist == FI_TRUNCNORM:
+        _truncnorm_plan(&plan, dt, params)
+        fi_plan_rekey(&plan, s, st)
+    else:
+        fi_plan_init(&plan, dist, dt, s, st, params)
     with nogil:
         rc = fi_fill(&plan, <fi_path_id>_PATH, data, nd, shape, strides, off, nthreads)
 

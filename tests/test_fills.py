@@ -7,7 +7,10 @@ threads, SIMD paths) is tested in test_stream.py."""
 import array
 import ctypes
 import functools
+import json
 import math
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from fractions import Fraction
@@ -511,6 +514,31 @@ def test_truncated_normal_stays_inside_its_bounds(dt, mean, std, a, b):
                                   seed=SEED)
     assert lower is None or exact(x.min()) >= lower
     assert exact(x.max()) <= upper
+
+
+def test_truncated_normal_plans_are_kept_per_parameters_and_rekeyed_per_seed():
+    # the binding keeps each parameter set's plan (its setup costs more than a
+    # small fill); a plan must never serve another parameter set, dtype or
+    # sign of zero, and each call must still use its own seed and stream
+    cases = [dict(a=-1.0, b=1.0), dict(a=-1.0, b=2.0), dict(a=-1.0, b=1.0, mean=-0.0),
+             dict(a=-1.0, b=1.0, std=2.0)]
+    def draw(kw, seed, dt=np.float64):
+        return fastinit.truncated_normal(shape=64, dtype=dt, seed=seed, **kw)
+    first = [draw(kw, 1) for kw in cases]
+    again = [draw(kw, 1) for kw in reversed(cases)][::-1]
+    for x, y in zip(first, again):
+        assert np.array_equal(x.view(np.uint64), y.view(np.uint64))
+    assert not np.array_equal(first[0], first[1])
+    assert not np.array_equal(first[0], first[3])
+    assert not np.array_equal(draw(cases[0], 1), draw(cases[0], 2))
+    assert not np.array_equal(draw(cases[0], 1, np.float32), first[0].astype(np.float32))
+    # and a kept plan gives what a fresh process computes from scratch
+    code = ("import numpy as np, fastinit\n"
+            "x = fastinit.truncated_normal(shape=64, dtype=np.float64, seed=1, a=-1.0, b=2.0)\n"
+            "print(x.view(np.uint64).tolist())\n")
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True).stdout
+    assert np.array_equal(np.array(json.loads(fresh), dtype=np.uint64), first[1].view(np.uint64))
 
 
 # ---- bad input: a clear error, nothing written ---------------------------------------
