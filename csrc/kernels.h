@@ -91,6 +91,8 @@ void FI_RUN(const fi_plan *p, uint64_t first, size_t n, void *out)
         /* whole vector batches, which fit the buffer's every layout (its
          * capacities are multiples of any batch): a short fill then costs
          * one vector batch, not a scalar Philox per block */
+        _Static_assert(FI_TILE / 4 % FI_PHILOX_BATCH == 0 && FI_TILE / 2 % FI_PHILOX_BATCH == 0,
+                       "every layout's capacity (FI_TILE/4 or FI_TILE/2 blocks) is whole batches");
         size_t nb = (len / epb + FI_PHILOX_BATCH - 1) / FI_PHILOX_BATCH * FI_PHILOX_BATCH;
         FI_PHILOX_WORDS(&p->key, chunk / epb, nb, words, fi_layout_of(p->kernel), FI_TILE / 2);
         if (skip == 0 && take == len) {

@@ -332,7 +332,7 @@ def _bound(mean, std, z):
 # ---- the fill ------------------------------------------------------------------
 
 # Truncated-normal plans by (dtype, parameters): their setup costs 1-7 us,
-# more than a small fill.  Cleared when full, like the lru_caches above.
+# more than a small fill.  Emptied whenever it reaches 1024 plans.
 cdef dict _TRUNC_PLANS = {}
 
 
