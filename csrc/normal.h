@@ -74,8 +74,8 @@ static inline void fi_pair32(float r, float rlo, float s, float slo, float h, fl
  * polynomials), longer than the out-of-order window can overlap, so FI_CHAINS
  * vectors of pairs (k, k + m, k + 2m, ...) go side by side, step by step:
  * +9% measured on AVX2 and AVX-512.  Each pair still gets exactly its own
- * operations.  (float64 chained gained 5-8% on AVX2 but lost 17% on
- * AVX-512, so it stays one loop.) */
+ * operations.  (float64 in 2 or 4 chains measured 4-20% slower on both
+ * paths, so it stays one loop.) */
 #define FI_CHAINS 4
 static inline void fi_normal32(const fi_consts32 *c, const uint32_t *restrict wa,
                                const uint32_t *restrict wb, float *restrict out,
