@@ -82,12 +82,22 @@ static inline double fi_log(double x)
     return fe * FI_LN2_HI - ((hfsq - fma(s, hfsq + r, fe * FI_LN2_LO)) - f);
 }
 
+/* k t + t p as hi + lo, where k t is exact and the sum lies within a factor
+ * 2 of it: then k t - hi is exact too (Sterbenz), so the rounding error of
+ * hi is one fma away, and lo is good to the error of p (a small share). */
+static inline float fi_kt_plus_tp(float k, float t, float p, float *lo)
+{
+    float kt = k * t;
+    float hi = fmaf(t, p, kt);
+    *lo = fmaf(t, p, kt - hi);
+    return hi;
+}
+
 /* sin(2 pi t) for |t| <= 1/8, t a multiple of 2^-24 (float), as hi + lo.
  * Working in turns keeps the angle exact: 2 pi t is never rounded.  The sine
- * splits 2 pi = 6 + 0.2831853...: 6 t is exact (t has at most 22 bits), and
- * so is 6 t - hi (Sterbenz), so the rounding error of hi is one fma away;
- * lo is then good to ~5% of an ulp (the polynomial's part is ~1/20 of the
- * result).  Taylor coefficients of 2 pi t; the first omitted term is below
+ * splits 2 pi = 6 + 0.2831853...: 6 t is exact (t has at most 22 bits) and
+ * the polynomial's part is ~1/20 of the result, so lo is good to ~5% of an
+ * ulp.  Taylor coefficients of 2 pi t; the first omitted term is below
  * 2^-28 of the result. */
 static inline float fi_sin2pif(float t, float *lo)
 {
@@ -95,9 +105,7 @@ static inline float fi_sin2pif(float t, float *lo)
     float p = fmaf(z, fmaf(z, fmaf(z, fmaf(z, 42.058693944897653145f,
               -76.705859753061385842f), 81.605249276075054203f),
               -41.341702240399760234f), 0.28318530717958647693f);
-    float hi = fmaf(t, p, 6.0f * t);
-    *lo = fmaf(t, p, 6.0f * t - hi);
-    return hi;
+    return fi_kt_plus_tp(6.0f, t, p, lo);
 }
 
 /* sin(pi t) for |t| <= 1/8 (the half angle of fi_sin2pif), 3 t exact. */
@@ -107,9 +115,7 @@ static inline float fi_sinpif(float t, float *lo)
     float p = fmaf(z, fmaf(z, fmaf(z, fmaf(z, 0.082145886611128228799f,
               -0.59926452932079207689f), 2.5501640398773454439f),
               -5.1677127800499700292f), 0.14159265358979323846f);
-    float hi = fmaf(t, p, 3.0f * t);
-    *lo = fmaf(t, p, 3.0f * t - hi);
-    return hi;
+    return fi_kt_plus_tp(3.0f, t, p, lo);
 }
 
 /* sin and cos of y + ylo for |y| <= pi/4, |ylo| <= ulp(y): the fdlibm
