@@ -176,21 +176,28 @@ def _choice(name, value, allowed):
     return key
 
 
+def _int_tuple(name, value, kind="tuple"):
+    """An int or an iterable of ints (not a str or bytes) as a tuple of ints;
+    a TypeError naming ``name`` ("an int or a <kind> of ints") otherwise."""
+    items = (value,) if _is_int(value) else value
+    wrong = f"{name} must be an int or a {kind} of ints, got {value!r}"
+    if isinstance(items, (str, bytes)):   # iterable, but never ints
+        raise TypeError(wrong)
+    try:
+        items = tuple(items)
+    except TypeError:
+        raise TypeError(wrong) from None
+    if not all(_is_int(d) for d in items):
+        raise TypeError(wrong)
+    return tuple(int(d) for d in items)
+
+
 def _shape_tuple(shape):
     """A shape as a tuple of non-negative ints (an int is a 1-D shape)."""
-    if _is_int(shape):
-        shape = (shape,)
-    if isinstance(shape, (str, bytes)):   # iterable, but never a shape
-        raise TypeError(f"shape must be an int or a tuple of ints, got {shape!r}")
-    try:
-        dims = tuple(shape)
-    except TypeError:
-        raise TypeError(f"shape must be an int or a tuple of ints, got {shape!r}") from None
-    if not all(_is_int(d) for d in dims):
-        raise TypeError(f"shape must be an int or a tuple of ints, got {shape!r}")
+    dims = _int_tuple("shape", shape)
     if any(d < 0 for d in dims):
         raise ValueError(f"shape={dims} has a negative dimension")
-    return tuple(int(d) for d in dims)
+    return dims
 
 
 def _resolve_dtype(dtype):

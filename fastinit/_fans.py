@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from ._core import _choice, _is_int, _shape_tuple
+from ._core import _choice, _int_tuple, _shape_tuple
 
 __all__ = ["compute_fans", "calculate_gain", "LAYOUTS", "NONLINEARITIES"]
 
@@ -34,18 +34,8 @@ def _check_layout(layout):
 
 def _axes(name, value, ndim):
     """An axis or a sequence of axes as a tuple of non-negative ints."""
-    items = (value,) if _is_int(value) else value
-    if isinstance(items, (str, bytes)):
-        raise TypeError(f"{name} must be an int or a sequence of ints, got {value!r}")
-    try:
-        items = tuple(items)
-    except TypeError:
-        raise TypeError(f"{name} must be an int or a sequence of ints, got {value!r}") from None
-    if not all(_is_int(a) for a in items):
-        raise TypeError(f"{name} must be an int or a sequence of ints, got {value!r}")
     out = []
-    for a in items:
-        a = int(a)
+    for a in _int_tuple(name, value, "sequence"):
         if not -ndim <= a < ndim:
             raise ValueError(f"{name}={value!r}: axis {a} is out of range for a "
                              f"{ndim}-dimensional shape")

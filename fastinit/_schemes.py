@@ -27,8 +27,8 @@ import warnings
 import numpy as np
 
 from . import _core
-from ._core import _choice
-from ._fans import _axes, _check_layout, _is_int, calculate_gain, compute_fans
+from ._core import _choice, _is_int
+from ._fans import _axes, _check_layout, calculate_gain, compute_fans
 
 try:  # raw LAPACK (in place, no copies); NumPy ships it with numpy.linalg
     from numpy.linalg import lapack_lite as _lapack_lite
