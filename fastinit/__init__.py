@@ -17,28 +17,20 @@ from ._core import (
 )
 from ._fans import calculate_gain, compute_fans
 from ._generator import Generator
-from ._schemes import (
+from ._checks import derived_stream
+from ._matrix import delta_orthogonal, dirac, eye, identity, orthogonal, sparse
+from ._registry import get, initialize, is_random, names
+from ._torch_default import torch_default
+from ._variance import (
     TRUNCATED_NORMAL_STD,
-    delta_orthogonal,
-    derived_stream,
-    dirac,
-    eye,
-    get,
     glorot_normal,
     glorot_uniform,
     he_normal,
     he_uniform,
-    identity,
-    initialize,
-    is_random,
     kaiming_normal,
     kaiming_uniform,
     lecun_normal,
     lecun_uniform,
-    names,
-    orthogonal,
-    sparse,
-    torch_default,
     variance_scaling,
     xavier_normal,
     xavier_uniform,

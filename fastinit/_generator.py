@@ -1,5 +1,5 @@
 """A seeded object whose calls draw from fresh, reproducible streams."""
-from . import _core, _schemes
+from . import _core, _registry
 
 
 class Generator:
@@ -68,7 +68,7 @@ class Generator:
         generator's next stream, e.g. ``g.initialize(w, "kaiming_uniform",
         a=math.sqrt(5))``.  Schemes that draw nothing (``eye``, ``dirac``,
         constants) take no stream."""
-        fn = _schemes.get(name)
-        if not _schemes.is_random(fn):     # get() passes a callable through
+        fn = _registry.get(name)
+        if not _registry.is_random(fn):     # get() passes a callable through
             return fn(out, *args, **kwargs)
         return self._call(fn, (out,) + args, kwargs)

@@ -13,11 +13,14 @@ import pytest
 from scipy import stats
 
 from fastinit import _core
-from fastinit import _schemes as S
+import fastinit as S
+from fastinit import _checks, _matrix, _registry, _torch_default, _variance
+from fastinit._matrix import _lapack_qr_inplace
 
 TRUNC = 0.87962566103423978          # std of N(0, 1) truncated to [-2, 2]
 DTYPES = [np.float32, np.float64]
 SENTINEL = 7.0
+SCHEME_MODULES = (_checks, _matrix, _registry, _torch_default, _variance)
 
 
 # ---- a spy on the core fills: which distribution, with which parameters -----------
@@ -46,7 +49,8 @@ class SpyCore:
 @pytest.fixture
 def spy(monkeypatch):
     s = SpyCore(_core)
-    monkeypatch.setattr(S, "_core", s)
+    for module in SCHEME_MODULES:
+        monkeypatch.setattr(module, "_core", s)
     return s
 
 
@@ -357,7 +361,7 @@ def test_orthogonal_in_place_and_scratch_paths_agree(shape):
 def test_orthogonal_numpy_fallback(monkeypatch):
     ref = S.orthogonal(shape=(30, 20), dtype=np.float64, seed=4)
     ref_wide = S.orthogonal(shape=(20, 30), dtype=np.float64, seed=4)
-    monkeypatch.setattr(S, "_lapack_lite", None)
+    monkeypatch.setattr(_matrix, "_lapack_lite", None)
     np.testing.assert_allclose(S.orthogonal(shape=(30, 20), dtype=np.float64, seed=4), ref,
                                atol=1e-13)
     np.testing.assert_allclose(S.orthogonal(shape=(20, 30), dtype=np.float64, seed=4),
@@ -370,10 +374,10 @@ def test_orthogonal_sign_of_a_zero_diagonal_is_plus_one(monkeypatch, lapack):
     zeroes a column of Q when R has a zero on its diagonal; JAX divides by
     |d| (NaN there).  fastinit counts a zero as +1, so Q stays orthonormal."""
     if not lapack:
-        monkeypatch.setattr(S, "_lapack_lite", None)
+        monkeypatch.setattr(_matrix, "_lapack_lite", None)
     buf = np.zeros((2, 3))          # the 3 x 2 matrix [[2, 0], [0, 0], [0, 0]], column-major
     buf[0] = [2.0, 0.0, 0.0]        # its second column is zero: R[1, 1] = 0
-    signs = S._lapack_qr_inplace(buf, 3, 2)
+    signs = _lapack_qr_inplace(buf, 3, 2)
     np.testing.assert_array_equal(np.abs(signs), [1.0, 1.0])
     q = (buf * signs[:, None]).T    # the 3 x 2 result
     np.testing.assert_allclose(q.T @ q, np.eye(2), atol=1e-15)
@@ -469,7 +473,7 @@ def test_sparse_pattern_is_uniform_and_reproducible():
 def test_sparse_chunking_does_not_change_the_result(monkeypatch):
     a = S.sparse(shape=(37, 23), sparsity=0.4, seed=3)
     b = S.sparse(shape=(37, 23), connections=5, seed=3)
-    monkeypatch.setattr(S, "_SPARSE_CHUNK", 50)
+    monkeypatch.setattr(_matrix, "_SPARSE_CHUNK", 50)
     np.testing.assert_array_equal(a, S.sparse(shape=(37, 23), sparsity=0.4, seed=3))
     np.testing.assert_array_equal(b, S.sparse(shape=(37, 23), connections=5, seed=3))
 
