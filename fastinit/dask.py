@@ -32,7 +32,7 @@ except ImportError as e:  # pragma: no cover - depends on the environment
                       "(dask[array] and distributed)") from e
 
 from . import _core
-from ._matrix import delta_orthogonal, dirac, eye, orthogonal, sparse
+from ._matrix import delta_orthogonal, orthogonal, sparse
 from ._registry import _keras_orthogonal, get, is_random
 
 __all__ = ["constant", "initialize", "normal", "ones", "random_bits", "truncated_normal",
@@ -47,7 +47,9 @@ _TASK_THREADS = 1
 _OWN = ("out", "shape", "global_shape", "start")
 
 # The schemes whose elements are not each a function of (seed, stream, index)
-# alone: a chunk cannot be computed without the rest of the tensor.
+# alone.  fastinit cuts a block of them from the whole tensor computed in
+# scratch: in Dask every chunk's task would compute and hold the whole
+# tensor, which is what chunking is there to avoid -- refused instead.
 _WHOLE_TENSOR = {
     orthogonal: "is the Q of a QR factorization of the whole matrix",
     _keras_orthogonal: "is the Q of a QR factorization of the whole matrix",
@@ -55,18 +57,14 @@ _WHOLE_TENSOR = {
     sparse: "chooses each column's (or row's) zeros by ranking keys along the whole "
             "column (row)",
 }
-# Deterministic, and per block in principle, but fastinit's eye and dirac take
-# no global_shape=/start= (yet): refused rather than filled per chunk wrong.
-_NO_BLOCK_FILL = {eye: "has no block fill (global_shape=/start=) in fastinit yet",
-                  dirac: "has no block fill (global_shape=/start=) in fastinit yet"}
 
 
 def _block_refusal(fn, name):
-    why = _WHOLE_TENSOR.get(fn) or _NO_BLOCK_FILL.get(fn)
+    why = _WHOLE_TENSOR.get(fn)
     if why is None:
         return None
-    return (f"{name!r} {why}, so a Dask chunk cannot be filled on its own; fill it on "
-            f"one machine (e.g. fastinit.initialize(np.empty(shape, dtype), {name!r}, "
+    return (f"{name!r} {why}, so a Dask chunk cannot be filled on its own (each "
+            f"chunk's task would compute the whole tensor); fill it on one machine (e.g. fastinit.initialize(np.empty(shape, dtype), {name!r}, "
             f"...)) and wrap it with dask.array.from_array")
 
 
@@ -189,15 +187,16 @@ def ones(shape, *, chunks="auto", dtype=None):
 
 def initialize(shape, name, *, chunks="auto", dtype=None, seed=None, stream=0, **kw):
     """A Dask array of the scheme ``name`` (any name ``fastinit.get`` knows
-    whose elements are each a function of (seed, stream, index): the variance
-    schemes under all their names, the plain fills, the constants), bit for
+    but those below: the variance schemes under all their names, the plain
+    fills, the constants, ``eye`` and ``dirac``), bit for
     bit ``fastinit.initialize(np.empty(shape, dtype), name, seed=seed,
     stream=stream, **kw)`` for any chunking.  Fans and bounds come from
     ``shape``, never from a chunk.
 
-    ``orthogonal``, ``sparse``, ``delta_orthogonal``, ``eye`` and ``dirac``
-    (and their aliases) raise ValueError: a chunk of them depends on the whole
-    tensor.  Schemes that draw nothing take no ``seed``/``stream``.
+    ``orthogonal``, ``sparse`` and ``delta_orthogonal`` (and their aliases)
+    raise ValueError: a chunk of them depends on the whole tensor, which every
+    chunk's task would have to compute.  Schemes that draw nothing take no
+    ``seed``/``stream``.
     """
     fn = get(name)
     label = name if isinstance(name, str) else getattr(name, "__name__", "scheme")

@@ -116,8 +116,7 @@ def test_different_arguments_get_different_graph_names():
 # ---- schemes by name ------------------------------------------------------------------
 
 REFUSED = ["orthogonal", "orthogonal_", "Orthogonal", "OrthogonalInitializer", "sparse",
-           "sparse_", "delta_orthogonal", "eye", "eye_", "identity", "Identity",
-           "IdentityInitializer", "dirac", "dirac_"]
+           "sparse_", "delta_orthogonal"]
 ELEMENTWISE = [n for n in fastinit.names() if n not in REFUSED]
 
 
@@ -132,13 +131,10 @@ def test_the_refused_list_is_every_non_elementwise_scheme():
 def test_scheme_equals_whole_scheme(name):
     shape = (12, 10, 3)     # 3-D: fans differ per layout, and from any chunk's
     chunks = ((5, 7), (4, 6), (1, 2))
+    if fastinit.get(name) is fastinit.eye:
+        shape, chunks = shape[:2], chunks[:2]
     kw = dict(seed=11, stream="layer") if fastinit.is_random(name) else {}
-    try:
-        x = fd.initialize(shape, name, chunks=chunks, dtype=np.float64, **kw)
-    except ValueError as e:
-        if "takes no global_shape" in str(e):
-            pytest.skip(f"{name} has no block fill yet (the lead's scheme commit)")
-        raise
+    x = fd.initialize(shape, name, chunks=chunks, dtype=np.float64, **kw)
     want = fastinit.initialize(np.empty(shape, np.float64), name, **kw)
     assert same_bits(threads(x), want)
 
@@ -146,16 +142,24 @@ def test_scheme_equals_whole_scheme(name):
 def test_scheme_fans_come_from_the_global_shape():
     # column chunks of width 8 of a (64, 32) weight: the bound is sqrt(6 / 32),
     # the whole weight's, not sqrt(6 / 8), a chunk's
-    try:
-        x = fd.initialize((64, 32), "kaiming_uniform", chunks=(64, 8), seed=1)
-    except ValueError as e:
-        if "takes no global_shape" in str(e):
-            pytest.skip("kaiming_uniform has no block fill yet (the lead's scheme commit)")
-        raise
+    x = fd.initialize((64, 32), "kaiming_uniform", chunks=(64, 8), seed=1)
     bound = np.sqrt(6.0 / 32)
     a = threads(x)
     assert np.abs(a).max() < bound and np.abs(a).max() > np.sqrt(6.0 / 64)
     assert same_bits(a, fastinit.uniform(shape=(64, 32), low=-bound, high=bound, seed=1))
+
+
+@pytest.mark.parametrize("name,shape,chunks,kw", [
+    ("eye", (9, 14), ((2, 3, 4), (5, 0, 9)), dict(gain=2.0)),
+    ("Identity", (14, 9), 4, {}),
+    ("dirac", (6, 4, 3, 3), ((2, 4), 3, (1, 2), 2), dict(groups=2)),
+    ("dirac_", (4, 5, 2, 4, 3), 2, {}),
+])
+def test_deterministic_structures_per_chunk(name, shape, chunks, kw):
+    x = fd.initialize(shape, name, chunks=chunks, dtype=np.float64, **kw)
+    want = fastinit.initialize(np.empty(shape, np.float64), name, **kw)
+    assert np.count_nonzero(want) > 0
+    assert same_bits(threads(x), want)
 
 
 @pytest.mark.parametrize("name", REFUSED)
@@ -179,6 +183,13 @@ def test_a_callable_scheme():
         return fastinit.normal(out, 0.0, 0.5, **kw)
     x = fd.initialize((9, 7), half_normal, chunks=4, seed=3)
     assert same_bits(threads(x), fastinit.normal(shape=(9, 7), std=0.5, seed=3))
+
+
+def test_a_callable_without_block_fill_is_refused_up_front():
+    def whole_only(out=None, *, seed=None, stream=0, shape=None, dtype=None, threads=None):
+        return fastinit.normal(out, shape=shape, dtype=dtype, seed=seed)
+    with pytest.raises(ValueError, match="'whole_only' takes no global_shape=/start="):
+        fd.initialize((8, 8), whole_only, chunks=4, seed=1)
 
 
 # ---- bad input: clear errors at the call, before any graph -----------------------------
