@@ -28,8 +28,9 @@ try:
     from dask.array.core import normalize_chunks
     from dask.base import tokenize
 except ImportError as e:  # pragma: no cover - depends on the environment
-    raise ImportError("fastinit.dask needs Dask: pip install 'fastinit[dask]' "
-                      "(dask[array] and distributed)") from e
+    # ModuleNotFoundError, as the missing module's own: importorskip skips on it
+    raise ModuleNotFoundError("fastinit.dask needs Dask: pip install 'fastinit[dask]' "
+                              "(dask[array] and distributed)", name=e.name) from e
 
 from . import _core
 from ._matrix import delta_orthogonal, orthogonal, sparse

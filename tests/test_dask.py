@@ -316,14 +316,16 @@ def test_cluster_persist(client):
 
 def test_cluster_to_zarr(client, tmp_path):
     zarr = pytest.importorskip("zarr")
-    shape, chunks = (256, 192), (64, 48)      # 48 chunks of 12 KiB
+    from dask.core import get_dependencies
+    shape, chunks = (256, 192), (64, 48)      # 16 chunks of 12 KiB
     x = fd.normal(shape, chunks=chunks, seed=12, stream="emb")
     store = str(tmp_path / "w.zarr")
     job = da.to_zarr(x, store, compute=False)
-    # each store task takes one fill task: a worker holds a chunk at a time,
-    # never the array
+    # bounded memory: no task takes more than one other task's chunk, so a
+    # worker holds the chunks it is filling and storing, never the array
     graph = dict(job.__dask_graph__())
     assert len(graph) <= 2 * x.npartitions + 2
+    assert max(len(get_dependencies(graph, k)) for k in graph) <= 1
     assert len(pickle.dumps(graph)) < x.npartitions * 2000
     client.compute(job).result()
     z = zarr.open_array(store, mode="r")
