@@ -85,8 +85,10 @@ def test_rechunked_and_sliced_agree():
     assert same_bits(threads(x[3:17, 5:29]), whole[3:17, 5:29])
 
 
-def test_zero_d_and_empty_arrays():
+def test_zero_d_empty_and_int_shapes():
     assert same_bits(threads(fd.normal((), seed=1)), fastinit.normal(shape=(), seed=1))
+    assert same_bits(threads(fd.normal(np.int64(10), chunks=3, seed=1)),
+                     fastinit.normal(shape=10, seed=1))
     assert same_bits(threads(fd.uniform((0, 5), chunks=2, seed=1)), np.empty((0, 5), np.float32))
 
 
@@ -98,6 +100,12 @@ def test_seed_none_draws_one_seed_for_all_chunks():
     assert same_bits(threads(x.rechunk(5)), a)
     assert same_bits(threads(x), a)
     assert not same_bits(threads(fd.normal((32, 32), chunks=8, seed=None)), a)
+
+
+def test_threaded_persist():
+    x = fd.uniform((30, 30), chunks=7, seed=5).persist(scheduler="threads")
+    assert len(x.__dask_graph__()) == x.npartitions     # chunks in memory, no fill tasks
+    assert same_bits(x.compute(), fastinit.uniform(shape=(30, 30), seed=5))
 
 
 def test_threads_per_task_do_not_change_bits():
