@@ -50,7 +50,8 @@ def add_parser(commands):
     p.add_argument("--width", type=_width,
                    help="every layer's width (default 512), or the input's and each "
                         "layer's: 784,512,512,10")
-    p.add_argument("--activation", default="relu", choices=tuple(ACTIVATIONS))
+    p.add_argument("--activation", choices=tuple(ACTIVATIONS),
+                   help="after every layer (default relu; tanh with --symmetry)")
     p.add_argument("--batch", type=_positive,
                    help="inputs (default 256, fewer for layers wider than 512)")
     p.add_argument("--seed", type=int, default=0)
@@ -66,7 +67,7 @@ def add_parser(commands):
     p.add_argument("--symmetry", action="store_true",
                    help="instead: show that a constant or zero init leaves a layer's units "
                         "identical after a gradient step (default schemes: zeros, "
-                        "constant:value=0.05, xavier_normal; 4 layers of width 32)")
+                        "constant:value=0.05, xavier_normal; 4 tanh layers of width 32)")
     p.add_argument("--steps", type=_positive, default=1, help="--symmetry: gradient steps")
     p.add_argument("--lr", type=float, default=0.1, help="--symmetry: learning rate")
     return p
@@ -74,10 +75,10 @@ def add_parser(commands):
 
 def _symmetry(args):
     from ._explain_symmetry import explain_symmetry
-    kw = {k: v for k, v in dict(depth=args.depth, width=args.width, batch=args.batch).items()
-          if v is not None}
-    r = explain_symmetry(args.schemes, activation=args.activation, lr=args.lr,
-                         steps=args.steps, seed=args.seed, bias=args.bias, **kw)
+    kw = {k: v for k, v in dict(depth=args.depth, width=args.width, batch=args.batch,
+                                activation=args.activation).items() if v is not None}
+    r = explain_symmetry(args.schemes, lr=args.lr, steps=args.steps, seed=args.seed,
+                         bias=args.bias, **kw)
     print(r.table())
 
 
@@ -87,9 +88,9 @@ def _explain(args):
         from ._explain_plot import require_matplotlib
         require_matplotlib()            # before the run, not after it
     kw = {k: v for k, v in dict(depth=args.depth, width=args.width, batch=args.batch,
+                                activation=args.activation,
                                 histogram_layers=args.histograms).items() if v is not None}
-    r = explain(args.schemes, activation=args.activation, seed=args.seed, bias=args.bias,
-                dtype=args.dtype, **kw)
+    r = explain(args.schemes, seed=args.seed, bias=args.bias, dtype=args.dtype, **kw)
     print(r.table(args.every))
     if args.plot:
         r.plot(args.plot)

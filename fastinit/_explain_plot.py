@@ -74,7 +74,9 @@ def _std_panel(ax, r, field, title, ylabel):
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(handles=handles + [key], fontsize=7)
+    # below the panel: the lines fill it from edge to edge
+    ax.legend(handles=handles + [key], fontsize=7, ncol=3, loc="upper center",
+              bbox_to_anchor=(0.5, -0.16))
 
 
 def _histograms(fig, spec, r, layers):
@@ -85,16 +87,21 @@ def _histograms(fig, spec, r, layers):
             ax = fig.add_subplot(grid[row, col])
             values = s.histograms.get(layer)
             if values is not None and np.all(np.isfinite(values)):
+                note = f"std {np.std(values):.2g}"
+                if r.activation == "relu":   # the zeros would be one spike hiding the rest
+                    note += f", {np.mean(values == 0):.0%} are 0"
+                    values = values[values > 0]
                 ax.hist(values, bins=60, range=span, color=f"C{row % 10}")
-                ax.text(0.98, 0.92, f"std {np.std(values):.2g}", transform=ax.transAxes,
-                        ha="right", va="top", fontsize=7,
+                ax.text(0.98, 0.92, note, transform=ax.transAxes, ha="right", va="top",
+                        fontsize=7,
                         bbox=dict(facecolor="white", alpha=0.8, edgecolor="none", pad=1))
             else:
                 ax.text(0.5, 0.5, "overflowed", transform=ax.transAxes, ha="center", fontsize=8)
             ax.set_yticks([])
             ax.tick_params(labelsize=6)
             if row == 0:
-                ax.set_title(f"layer {layer} outputs", fontsize=9)
+                what = "positive outputs" if r.activation == "relu" else "outputs"
+                ax.set_title(f"layer {layer} {what}", fontsize=9)
             if col == 0:
                 ax.set_ylabel(s.label, fontsize=7)
 
@@ -109,8 +116,8 @@ def plot(r, path=None, *, histogram_layers=None, dpi=100):
     if missing:
         raise ValueError(f"histogram_layers={missing}: explain kept samples of layers "
                          f"{sorted(r.schemes[0].histograms)} only (its histogram_layers=)")
-    fig = _figure(Figure, (12, 4.2 + 1.1 * len(r.schemes)))
-    outer = fig.add_gridspec(2, 1, height_ratios=[3.2, 1.1 * len(r.schemes)])
+    fig = _figure(Figure, (12, 5.2 + 1.1 * len(r.schemes)))
+    outer = fig.add_gridspec(2, 1, height_ratios=[4.2, 1.1 * len(r.schemes)])
     top = outer[0].subgridspec(1, 2)
     widths = f"width {r.widths[1]}" if len(set(r.widths)) == 1 else f"widths {list(r.widths)}"
     fig.suptitle(f"{r.activation}, {r.depth} layers, {widths}, batch {r.batch}, "

@@ -9,7 +9,7 @@ controlled.
 """
 import ast
 import inspect
-from typing import Any, Callable, NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 

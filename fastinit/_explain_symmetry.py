@@ -122,7 +122,8 @@ def format_symmetry(r):
              "  distinct: units (weight row + bias) of the layer that differ after the steps",
              "  moved: the largest change of any of the layer's weights or biases"]
     for s in r.schemes:
-        lines += ["", f"== {s.label} ==", f"{'layer':>5} {'units':>6} {'distinct':>9} {'moved':>10}"]
+        lines += ["", f"== {s.label} ==",
+                  f"{'layer':>5} {'units':>6} {'distinct':>9} {'moved':>10}"]
         for l, (n, m) in enumerate(zip(s.distinct_units, s.moved), start=1):
             lines.append(f"{l:>5} {r.widths[l]:>6} {n:>9} {m:>10.3g}")
         hidden = s.distinct_units[:-1]

@@ -182,7 +182,8 @@ def test_gaussian_moments_against_closed_forms():
     for mean, var in [(0.0, 1.0), (0.3, 2.5), (-1.0, 0.04), (0.01, 1e-6)]:
         sd = math.sqrt(var)
         a = mean / sd
-        cdf, pdf = 0.5 * math.erfc(-a / math.sqrt(2)), math.exp(-a * a / 2) / math.sqrt(2 * math.pi)
+        cdf = 0.5 * math.erfc(-a / math.sqrt(2))
+        pdf = math.exp(-a * a / 2) / math.sqrt(2 * math.pi)
         ef, vf, ef2, ed2 = gaussian_moments("relu", mean, var)
         assert ef == pytest.approx(mean * cdf + sd * pdf, rel=1e-10)
         assert ef2 == pytest.approx((mean * mean + var) * cdf + mean * sd * pdf, rel=1e-10)
