@@ -17,6 +17,12 @@
 #include "truncnorm.h"
 #include "uniform.h"
 
+/* The fewest blocks a vector Philox pass computes (FI_PHILOX_BATCH at once
+ * is faster, but a short fill need not round up to it). */
+#ifndef FI_PHILOX_STEP
+#define FI_PHILOX_STEP FI_PHILOX_BATCH
+#endif
+
 /* float32 -> float16 / bfloat16 bits, round to nearest even.  Values are
  * finite and in range (the binding checks parameters against the dtype). */
 static inline uint16_t fi_to_bf16(float x)
@@ -89,12 +95,12 @@ void FI_RUN(const fi_plan *p, uint64_t first, size_t n, void *out)
         size_t want = skip + n;
         size_t len = want >= FI_TILE ? FI_TILE : (want + epb - 1) / epb * epb;
         size_t take = len - skip < n ? len - skip : n;
-        /* whole vector batches, which fit the buffer's every layout (its
-         * capacities are multiples of any batch): a short fill then costs
-         * one vector batch, not a scalar Philox per block */
+        /* whole vector passes (FI_PHILOX_STEP blocks), which fit the buffer's
+         * every layout (its capacities are multiples of any pass): a short
+         * fill then costs one pass, not a scalar Philox per block */
         _Static_assert(FI_TILE / 4 % FI_PHILOX_BATCH == 0 && FI_TILE / 2 % FI_PHILOX_BATCH == 0,
                        "every layout's capacity (FI_TILE/4 or FI_TILE/2 blocks) is whole batches");
-        size_t nb = (len / epb + FI_PHILOX_BATCH - 1) / FI_PHILOX_BATCH * FI_PHILOX_BATCH;
+        size_t nb = (len / epb + FI_PHILOX_STEP - 1) / FI_PHILOX_STEP * FI_PHILOX_STEP;
         FI_PHILOX_WORDS(&p->key, chunk / epb, nb, words, layout, FI_TILE / 2);
         /* blocks [b0, b1) lie wholly inside [skip, skip + take) */
         const size_t end = skip + take;

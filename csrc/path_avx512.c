@@ -4,6 +4,7 @@
 #if defined(__AVX512F__) && defined(__AVX2__)
 #define FI_RUN fi_run_avx512
 #define FI_PHILOX_WORDS fi_philox_words_avx512
+#define FI_PHILOX_STEP 8     /* one group of 8 blocks */
 #define FI_PHILOX_BATCH FI_AVX512_BLOCKS
 void fi_run_avx512(const fi_plan *p, uint64_t first, size_t n, void *out);
 #include "kernels.h"

@@ -29,6 +29,12 @@
 
 typedef enum { FI_STREAM, FI_PAIRS, FI_PLANES } fi_layout;
 
+#if defined(_MSC_VER)
+#define FI_ALWAYS_INLINE __forceinline
+#else
+#define FI_ALWAYS_INLINE inline __attribute__((always_inline))
+#endif
+
 typedef struct {
     uint32_t k0, k1;  /* key: seed, low word first */
     uint32_t s0, s1;  /* counter words 2 and 3: the stream, low word first */
@@ -107,13 +113,77 @@ static inline void fi_mulhilo_avx2(__m256i a, __m256i m, __m256i *hi, __m256i *l
 #define FI_AVX2_GROUPS 4
 #define FI_AVX2_BLOCKS (8 * FI_AVX2_GROUPS)
 
-static inline void fi_philox_words_avx2(const fi_philox_key *k, uint64_t block,
-                                        size_t nblocks, uint32_t *out,
-                                        fi_layout layout, size_t stride)
+/* One pass of `groups` groups of 8 blocks from block c (j blocks into the
+ * output); inlined with groups constant, so each count gets its own code. */
+static FI_ALWAYS_INLINE void fi_philox_pass_avx2(const fi_philox_key *k, const __m256i *ks0,
+                                                 const __m256i *ks1, uint64_t c,
+                                                 const int groups, uint32_t *out, size_t j,
+                                                 fi_layout layout, size_t stride)
 {
     const __m256i m0 = _mm256_set1_epi32((int)FI_PHILOX_M0);
     const __m256i m1 = _mm256_set1_epi32((int)FI_PHILOX_M1);
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i x0[FI_AVX2_GROUPS], x1[FI_AVX2_GROUPS], x2[FI_AVX2_GROUPS],
+        x3[FI_AVX2_GROUPS];
+    for (int g = 0; g < groups; g++) {
+        x0[g] = _mm256_add_epi32(_mm256_set1_epi32((int)((uint32_t)c + 8u * g)), lane);
+        x1[g] = _mm256_set1_epi32((int)(uint32_t)(c >> 32));
+        x2[g] = _mm256_set1_epi32((int)k->s0);
+        x3[g] = _mm256_set1_epi32((int)k->s1);
+    }
+    for (int r = 0; r < FI_PHILOX_ROUNDS; r++) {
+        const __m256i kk0 = ks0[r], kk1 = ks1[r];
+        for (int g = 0; g < groups; g++) {
+            __m256i h0, l0, h1, l1;
+            fi_mulhilo_avx2(x0[g], m0, &h0, &l0);
+            fi_mulhilo_avx2(x2[g], m1, &h1, &l1);
+            x0[g] = _mm256_xor_si256(_mm256_xor_si256(h1, x1[g]), kk0);
+            x2[g] = _mm256_xor_si256(_mm256_xor_si256(h0, x3[g]), kk1);
+            x1[g] = l1;
+            x3[g] = l0;
+        }
+    }
+    for (int g = 0; g < groups; g++) {
+        uint32_t *o = fi_layout_at(out, layout, j + 8 * (size_t)g);
+        if (layout == FI_PLANES) {
+            _mm256_storeu_si256((__m256i *)o, x0[g]);
+            _mm256_storeu_si256((__m256i *)(o + stride), x1[g]);
+            _mm256_storeu_si256((__m256i *)(o + 2 * stride), x2[g]);
+            _mm256_storeu_si256((__m256i *)(o + 3 * stride), x3[g]);
+        } else if (layout == FI_PAIRS) {
+            /* words 0, 2 of each block, then words 1, 3 */
+            __m256i a0 = _mm256_unpacklo_epi32(x0[g], x2[g]); /* blocks 0, 1 | 4, 5 */
+            __m256i a1 = _mm256_unpackhi_epi32(x0[g], x2[g]); /* blocks 2, 3 | 6, 7 */
+            __m256i b0 = _mm256_unpacklo_epi32(x1[g], x3[g]);
+            __m256i b1 = _mm256_unpackhi_epi32(x1[g], x3[g]);
+            _mm256_storeu_si256((__m256i *)o, _mm256_permute2x128_si256(a0, a1, 0x20));
+            _mm256_storeu_si256((__m256i *)(o + 8), _mm256_permute2x128_si256(a0, a1, 0x31));
+            _mm256_storeu_si256((__m256i *)(o + stride), _mm256_permute2x128_si256(b0, b1, 0x20));
+            _mm256_storeu_si256((__m256i *)(o + stride + 8),
+                                _mm256_permute2x128_si256(b0, b1, 0x31));
+        } else {
+            /* stream order: transpose lanes (block-major) 4x8 -> 8x4 */
+            __m256i t0 = _mm256_unpacklo_epi32(x0[g], x1[g]); /* b0 w0 w1, b1 w0 w1 | b4.., b5.. */
+            __m256i t1 = _mm256_unpackhi_epi32(x0[g], x1[g]); /* b2, b3 | b6, b7 */
+            __m256i t2 = _mm256_unpacklo_epi32(x2[g], x3[g]);
+            __m256i t3 = _mm256_unpackhi_epi32(x2[g], x3[g]);
+            __m256i b04 = _mm256_unpacklo_epi64(t0, t2);      /* block 0 | block 4 */
+            __m256i b15 = _mm256_unpackhi_epi64(t0, t2);      /* block 1 | block 5 */
+            __m256i b26 = _mm256_unpacklo_epi64(t1, t3);
+            __m256i b37 = _mm256_unpackhi_epi64(t1, t3);
+            __m256i *v = (__m256i *)o;
+            _mm256_storeu_si256(v + 0, _mm256_permute2x128_si256(b04, b15, 0x20));
+            _mm256_storeu_si256(v + 1, _mm256_permute2x128_si256(b26, b37, 0x20));
+            _mm256_storeu_si256(v + 2, _mm256_permute2x128_si256(b04, b15, 0x31));
+            _mm256_storeu_si256(v + 3, _mm256_permute2x128_si256(b26, b37, 0x31));
+        }
+    }
+}
+
+static inline void fi_philox_words_avx2(const fi_philox_key *k, uint64_t block,
+                                        size_t nblocks, uint32_t *out,
+                                        fi_layout layout, size_t stride)
+{
     /* the round keys, broadcast once: then each XOR takes its key from
      * memory instead of a broadcast per round (+7%) */
     __m256i ks0[FI_PHILOX_ROUNDS], ks1[FI_PHILOX_ROUNDS];
@@ -123,66 +193,16 @@ static inline void fi_philox_words_avx2(const fi_philox_key *k, uint64_t block,
         ks1[r] = _mm256_set1_epi32((int)k1);
     }
     size_t j = 0;
-    /* Vector groups only while the low counter word cannot wrap inside one. */
+    /* Vector passes only while the low counter word cannot wrap inside one:
+     * FI_AVX2_GROUPS groups side by side, then single groups for the rest. */
     while (nblocks - j >= FI_AVX2_BLOCKS &&
            (uint32_t)(block + j) <= UINT32_MAX - FI_AVX2_BLOCKS) {
-        const uint64_t c = block + j;
-        __m256i x0[FI_AVX2_GROUPS], x1[FI_AVX2_GROUPS], x2[FI_AVX2_GROUPS],
-            x3[FI_AVX2_GROUPS];
-        for (int g = 0; g < FI_AVX2_GROUPS; g++) {
-            x0[g] = _mm256_add_epi32(_mm256_set1_epi32((int)((uint32_t)c + 8u * g)), lane);
-            x1[g] = _mm256_set1_epi32((int)(uint32_t)(c >> 32));
-            x2[g] = _mm256_set1_epi32((int)k->s0);
-            x3[g] = _mm256_set1_epi32((int)k->s1);
-        }
-        for (int r = 0; r < FI_PHILOX_ROUNDS; r++) {
-            const __m256i kk0 = ks0[r], kk1 = ks1[r];
-            for (int g = 0; g < FI_AVX2_GROUPS; g++) {
-                __m256i h0, l0, h1, l1;
-                fi_mulhilo_avx2(x0[g], m0, &h0, &l0);
-                fi_mulhilo_avx2(x2[g], m1, &h1, &l1);
-                x0[g] = _mm256_xor_si256(_mm256_xor_si256(h1, x1[g]), kk0);
-                x2[g] = _mm256_xor_si256(_mm256_xor_si256(h0, x3[g]), kk1);
-                x1[g] = l1;
-                x3[g] = l0;
-            }
-        }
-        for (int g = 0; g < FI_AVX2_GROUPS; g++) {
-            uint32_t *o = fi_layout_at(out, layout, j + 8 * (size_t)g);
-            if (layout == FI_PLANES) {
-                _mm256_storeu_si256((__m256i *)o, x0[g]);
-                _mm256_storeu_si256((__m256i *)(o + stride), x1[g]);
-                _mm256_storeu_si256((__m256i *)(o + 2 * stride), x2[g]);
-                _mm256_storeu_si256((__m256i *)(o + 3 * stride), x3[g]);
-            } else if (layout == FI_PAIRS) {
-                /* words 0, 2 of each block, then words 1, 3 */
-                __m256i a0 = _mm256_unpacklo_epi32(x0[g], x2[g]); /* blocks 0, 1 | 4, 5 */
-                __m256i a1 = _mm256_unpackhi_epi32(x0[g], x2[g]); /* blocks 2, 3 | 6, 7 */
-                __m256i b0 = _mm256_unpacklo_epi32(x1[g], x3[g]);
-                __m256i b1 = _mm256_unpackhi_epi32(x1[g], x3[g]);
-                _mm256_storeu_si256((__m256i *)o, _mm256_permute2x128_si256(a0, a1, 0x20));
-                _mm256_storeu_si256((__m256i *)(o + 8), _mm256_permute2x128_si256(a0, a1, 0x31));
-                _mm256_storeu_si256((__m256i *)(o + stride), _mm256_permute2x128_si256(b0, b1, 0x20));
-                _mm256_storeu_si256((__m256i *)(o + stride + 8),
-                                    _mm256_permute2x128_si256(b0, b1, 0x31));
-            } else {
-                /* stream order: transpose lanes (block-major) 4x8 -> 8x4 */
-                __m256i t0 = _mm256_unpacklo_epi32(x0[g], x1[g]); /* b0 w0 w1, b1 w0 w1 | b4.., b5.. */
-                __m256i t1 = _mm256_unpackhi_epi32(x0[g], x1[g]); /* b2, b3 | b6, b7 */
-                __m256i t2 = _mm256_unpacklo_epi32(x2[g], x3[g]);
-                __m256i t3 = _mm256_unpackhi_epi32(x2[g], x3[g]);
-                __m256i b04 = _mm256_unpacklo_epi64(t0, t2);      /* block 0 | block 4 */
-                __m256i b15 = _mm256_unpackhi_epi64(t0, t2);      /* block 1 | block 5 */
-                __m256i b26 = _mm256_unpacklo_epi64(t1, t3);
-                __m256i b37 = _mm256_unpackhi_epi64(t1, t3);
-                __m256i *v = (__m256i *)o;
-                _mm256_storeu_si256(v + 0, _mm256_permute2x128_si256(b04, b15, 0x20));
-                _mm256_storeu_si256(v + 1, _mm256_permute2x128_si256(b26, b37, 0x20));
-                _mm256_storeu_si256(v + 2, _mm256_permute2x128_si256(b04, b15, 0x31));
-                _mm256_storeu_si256(v + 3, _mm256_permute2x128_si256(b26, b37, 0x31));
-            }
-        }
+        fi_philox_pass_avx2(k, ks0, ks1, block + j, FI_AVX2_GROUPS, out, j, layout, stride);
         j += FI_AVX2_BLOCKS;
+    }
+    while (nblocks - j >= 8 && (uint32_t)(block + j) <= UINT32_MAX - 8) {
+        fi_philox_pass_avx2(k, ks0, ks1, block + j, 1, out, j, layout, stride);
+        j += 8;
     }
     fi_philox_words_scalar(k, block + j, nblocks - j, fi_layout_at(out, layout, j), layout,
                            stride);
@@ -200,9 +220,12 @@ static inline void fi_philox_words_avx2(const fi_philox_key *k, uint64_t block,
 #define FI_AVX512_BLOCKS (8 * FI_AVX512_GROUPS)
 #define FI_XOR3 0x96   /* vpternlog truth table of a ^ b ^ c */
 
-static inline void fi_philox_words_avx512(const fi_philox_key *k, uint64_t block,
-                                          size_t nblocks, uint32_t *out,
-                                          fi_layout layout, size_t stride)
+/* One pass of `groups` groups of 8 blocks from block c (j blocks into the
+ * output); inlined with groups constant, so each count gets its own code. */
+static FI_ALWAYS_INLINE void fi_philox_pass_avx512(const fi_philox_key *k, const __m512i *ks0,
+                                                   const __m512i *ks1, uint64_t c,
+                                                   const int groups, uint32_t *out, size_t j,
+                                                   fi_layout layout, size_t stride)
 {
     const __m512i m0 = _mm512_set1_epi64(FI_PHILOX_M0);
     const __m512i m1 = _mm512_set1_epi64(FI_PHILOX_M1);
@@ -210,6 +233,55 @@ static inline void fi_philox_words_avx512(const fi_philox_key *k, uint64_t block
     /* interleave the (w0, w1) and (w2, w3) halves of blocks 0-3 and 4-7 */
     const __m512i first = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
     const __m512i second = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
+    __m512i x0[FI_AVX512_GROUPS], x1[FI_AVX512_GROUPS], x2[FI_AVX512_GROUPS],
+        x3[FI_AVX512_GROUPS];
+    for (int g = 0; g < groups; g++) {
+        x0[g] = _mm512_add_epi64(_mm512_set1_epi64((uint32_t)c + 8u * g), lane);
+        x1[g] = _mm512_set1_epi64((uint32_t)(c >> 32));
+        x2[g] = _mm512_set1_epi64(k->s0);
+        x3[g] = _mm512_set1_epi64(k->s1);
+    }
+    for (int r = 0; r < FI_PHILOX_ROUNDS; r++) {
+        const __m512i kk0 = ks0[r], kk1 = ks1[r];
+        for (int g = 0; g < groups; g++) {
+            __m512i p0 = _mm512_mul_epu32(x0[g], m0);
+            __m512i p1 = _mm512_mul_epu32(x2[g], m1);
+            x0[g] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), x1[g], kk0, FI_XOR3);
+            x2[g] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), x3[g], kk1, FI_XOR3);
+            x1[g] = p1;
+            x3[g] = p0;
+        }
+    }
+    for (int g = 0; g < groups; g++) {
+        uint32_t *o = fi_layout_at(out, layout, j + 8 * (size_t)g);
+        if (layout == FI_PLANES) {
+            /* the low halves, packed */
+            _mm256_storeu_si256((__m256i *)o, _mm512_cvtepi64_epi32(x0[g]));
+            _mm256_storeu_si256((__m256i *)(o + stride), _mm512_cvtepi64_epi32(x1[g]));
+            _mm256_storeu_si256((__m256i *)(o + 2 * stride), _mm512_cvtepi64_epi32(x2[g]));
+            _mm256_storeu_si256((__m256i *)(o + 3 * stride), _mm512_cvtepi64_epi32(x3[g]));
+        } else if (layout == FI_PAIRS) {
+            /* (w2 << 32 | w0) and (w3 << 32 | w1) per block are already
+             * in order, dropping the garbage halves */
+            _mm512_storeu_si512((void *)o,
+                _mm512_mask_blend_epi32(0xAAAA, x0[g], _mm512_slli_epi64(x2[g], 32)));
+            _mm512_storeu_si512((void *)(o + stride),
+                _mm512_mask_blend_epi32(0xAAAA, x1[g], _mm512_slli_epi64(x3[g], 32)));
+        } else {
+            /* (w1 << 32 | w0) and (w3 << 32 | w2) per block, dropping the
+             * garbage halves, then blocks in order: 4 words each */
+            __m512i w01 = _mm512_mask_blend_epi32(0xAAAA, x0[g], _mm512_slli_epi64(x1[g], 32));
+            __m512i w23 = _mm512_mask_blend_epi32(0xAAAA, x2[g], _mm512_slli_epi64(x3[g], 32));
+            _mm512_storeu_si512((void *)o, _mm512_permutex2var_epi64(w01, first, w23));
+            _mm512_storeu_si512((void *)(o + 16), _mm512_permutex2var_epi64(w01, second, w23));
+        }
+    }
+}
+
+static inline void fi_philox_words_avx512(const fi_philox_key *k, uint64_t block,
+                                          size_t nblocks, uint32_t *out,
+                                          fi_layout layout, size_t stride)
+{
     __m512i ks0[FI_PHILOX_ROUNDS], ks1[FI_PHILOX_ROUNDS];   /* as in AVX2 */
     for (uint32_t r = 0, k0 = k->k0, k1 = k->k1; r < FI_PHILOX_ROUNDS;
          r++, k0 += FI_PHILOX_W0, k1 += FI_PHILOX_W1) {
@@ -217,54 +289,17 @@ static inline void fi_philox_words_avx512(const fi_philox_key *k, uint64_t block
         ks1[r] = _mm512_set1_epi64(k1);
     }
     size_t j = 0;
-    /* Vector groups only while the low counter word cannot wrap inside one. */
+    /* Vector passes only while the low counter word cannot wrap inside one:
+     * FI_AVX512_GROUPS groups side by side, then single groups for the rest. */
     while (nblocks - j >= FI_AVX512_BLOCKS &&
            (uint32_t)(block + j) <= UINT32_MAX - FI_AVX512_BLOCKS) {
-        const uint64_t c = block + j;
-        __m512i x0[FI_AVX512_GROUPS], x1[FI_AVX512_GROUPS], x2[FI_AVX512_GROUPS],
-            x3[FI_AVX512_GROUPS];
-        for (int g = 0; g < FI_AVX512_GROUPS; g++) {
-            x0[g] = _mm512_add_epi64(_mm512_set1_epi64((uint32_t)c + 8u * g), lane);
-            x1[g] = _mm512_set1_epi64((uint32_t)(c >> 32));
-            x2[g] = _mm512_set1_epi64(k->s0);
-            x3[g] = _mm512_set1_epi64(k->s1);
-        }
-        for (int r = 0; r < FI_PHILOX_ROUNDS; r++) {
-            const __m512i kk0 = ks0[r], kk1 = ks1[r];
-            for (int g = 0; g < FI_AVX512_GROUPS; g++) {
-                __m512i p0 = _mm512_mul_epu32(x0[g], m0);
-                __m512i p1 = _mm512_mul_epu32(x2[g], m1);
-                x0[g] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), x1[g], kk0, FI_XOR3);
-                x2[g] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), x3[g], kk1, FI_XOR3);
-                x1[g] = p1;
-                x3[g] = p0;
-            }
-        }
-        for (int g = 0; g < FI_AVX512_GROUPS; g++) {
-            uint32_t *o = fi_layout_at(out, layout, j + 8 * (size_t)g);
-            if (layout == FI_PLANES) {
-                /* the low halves, packed */
-                _mm256_storeu_si256((__m256i *)o, _mm512_cvtepi64_epi32(x0[g]));
-                _mm256_storeu_si256((__m256i *)(o + stride), _mm512_cvtepi64_epi32(x1[g]));
-                _mm256_storeu_si256((__m256i *)(o + 2 * stride), _mm512_cvtepi64_epi32(x2[g]));
-                _mm256_storeu_si256((__m256i *)(o + 3 * stride), _mm512_cvtepi64_epi32(x3[g]));
-            } else if (layout == FI_PAIRS) {
-                /* (w2 << 32 | w0) and (w3 << 32 | w1) per block are already
-                 * in order, dropping the garbage halves */
-                _mm512_storeu_si512((void *)o,
-                    _mm512_mask_blend_epi32(0xAAAA, x0[g], _mm512_slli_epi64(x2[g], 32)));
-                _mm512_storeu_si512((void *)(o + stride),
-                    _mm512_mask_blend_epi32(0xAAAA, x1[g], _mm512_slli_epi64(x3[g], 32)));
-            } else {
-                /* (w1 << 32 | w0) and (w3 << 32 | w2) per block, dropping the
-                 * garbage halves, then blocks in order: 4 words each */
-                __m512i w01 = _mm512_mask_blend_epi32(0xAAAA, x0[g], _mm512_slli_epi64(x1[g], 32));
-                __m512i w23 = _mm512_mask_blend_epi32(0xAAAA, x2[g], _mm512_slli_epi64(x3[g], 32));
-                _mm512_storeu_si512((void *)o, _mm512_permutex2var_epi64(w01, first, w23));
-                _mm512_storeu_si512((void *)(o + 16), _mm512_permutex2var_epi64(w01, second, w23));
-            }
-        }
+        fi_philox_pass_avx512(k, ks0, ks1, block + j, FI_AVX512_GROUPS, out, j, layout,
+                              stride);
         j += FI_AVX512_BLOCKS;
+    }
+    while (nblocks - j >= 8 && (uint32_t)(block + j) <= UINT32_MAX - 8) {
+        fi_philox_pass_avx512(k, ks0, ks1, block + j, 1, out, j, layout, stride);
+        j += 8;
     }
     fi_philox_words_avx2(k, block + j, nblocks - j, fi_layout_at(out, layout, j), layout,
                          stride);
