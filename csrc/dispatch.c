@@ -7,10 +7,7 @@
 #include "fastinit_core.h"
 #include "truncnorm.h"
 
-#if !defined(_WIN32)
-#include <pthread.h>
-#define FI_HAVE_PTHREADS 1
-#endif
+#include "threads.h"
 
 void fi_run_baseline(const fi_plan *p, uint64_t first, size_t n, void *out);
 #if defined(FI_HAVE_AVX2)
@@ -47,7 +44,7 @@ static void fi_truncnorm_setup(fi_plan *p, const double *prm)
         p->d.alpha = -b;
         p->d.logq_alpha = fi_log_upper_tail(-b);
         double delta = fi_log_upper_tail(-a) - p->d.logq_alpha; /* -inf if a = -inf */
-        p->d.d = delta == -INFINITY ? 1.0 : delta < -0.5 ? 1.0 - fi_exp(delta) : -expm1(delta);
+        p->d.d = delta == -INFINITY ? 1.0 : delta < -0.5 ? 1.0 - fi_exp(delta) : -fi_expm1(delta);
         return;
     }
     const double pa = fi_upper_tail(-a);              /* Phi(a), a < 0 */
@@ -276,11 +273,10 @@ static void fi_fill_range(const fi_job *j)
     }
 }
 
-#if defined(FI_HAVE_PTHREADS)
-static void *fi_worker(void *arg)
+#if defined(FI_HAVE_THREADS)
+static void fi_worker(void *arg)
 {
     fi_fill_range((const fi_job *)arg);
-    return NULL;
 }
 #endif
 
@@ -329,10 +325,10 @@ int fi_fill(const fi_plan *plan, fi_path_id path, char *data, int ndim,
         t = FI_MAX_THREADS;
     if (t > n / FI_MIN_PER_THREAD)
         t = n / FI_MIN_PER_THREAD > 0 ? n / FI_MIN_PER_THREAD : 1;
-#if defined(FI_HAVE_PTHREADS)
+#if defined(FI_HAVE_THREADS)
     if (t > 1) {
         fi_job jobs[FI_MAX_THREADS];
-        pthread_t tid[FI_MAX_THREADS];
+        fi_thread tid[FI_MAX_THREADS];
         int started[FI_MAX_THREADS] = {0};
         int failed = 0;
         /* split on tile boundaries: equal shares, rounded to FI_TILE */
@@ -344,12 +340,12 @@ int fi_fill(const fi_plan *plan, fi_path_id path, char *data, int ndim,
         }
         for (uint64_t w = 1; w < t; w++) {
             if (jobs[w].lo < jobs[w].hi)
-                started[w] = pthread_create(&tid[w], NULL, fi_worker, &jobs[w]) == 0;
+                started[w] = fi_thread_start(&tid[w], fi_worker, &jobs[w]) == 0;
         }
         fi_fill_range(&jobs[0]);
         for (uint64_t w = 1; w < t; w++) {
             if (started[w]) {
-                pthread_join(tid[w], NULL);
+                fi_thread_join(&tid[w]);
             } else if (jobs[w].lo < jobs[w].hi) {
                 fi_fill_range(&jobs[w]);
                 failed = 1;
