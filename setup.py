@@ -3,7 +3,7 @@
 Each SIMD path is the same kernel source compiled with its own target flags
 (never -march=native), so one wheel runs on any x86-64 or aarch64 CPU and
 picks its path at run time.  -ffp-contract=off (MSVC: /fp:precise and
-`#pragma fp_contract(off)` in polymath.h) keeps every path rounding exactly
+`#pragma fp_contract(off)` in softfma.h) keeps every path rounding exactly
 as the C is written: that is what makes the paths bit-identical.
 -fno-math-errno and -fno-trapping-math change no value (they drop errno and
 FP-exception side effects), but let the compiler vectorize sqrt and selects.
@@ -30,8 +30,9 @@ HEADERS = sorted(glob.glob("csrc/*.h"))
 GCC_COMMON = ["-std=c11", "-O3", "-ffp-contract=off", "-fno-math-errno",
               "-fno-trapping-math", "-Wall", "-Wextra", "-Wno-unused-function"]
 # /fp:precise rounds as written; contraction is off by the pragma in
-# polymath.h (and by default since VS 2022).  Never /fp:fast.
-MSVC_COMMON = ["/std:c11", "/O2", "/fp:precise", "/W3"]
+# softfma.h (and by default since VS 2022).  Never /fp:fast.
+# /wd4068: the "#pragma GCC unroll" hints are for GCC and Clang.
+MSVC_COMMON = ["/std:c11", "/O2", "/fp:precise", "/W3", "/wd4068"]
 # (source, GCC/Clang flags, MSVC flags, macro announcing it to dispatch.c)
 X86_64_PATHS = [
     ("csrc/path_avx2.c", ["-mavx2", "-mfma"], ["/arch:AVX2"], "FI_HAVE_AVX2"),
