@@ -251,7 +251,6 @@ static inline double fi_fma_soft(double a, double b, double c)
 #if defined(__FMA__) || defined(__aarch64__) || defined(_M_ARM64) || defined(__ARM_FEATURE_FMA)
 #define fi_fma(a, b, c) fma(a, b, c)     /* one instruction */
 #define fi_fmaf(a, b, c) fmaf(a, b, c)
-#define FI_FMA_KIND "hardware"
 #elif defined(_MSC_VER) && defined(__AVX2__)
 #include <immintrin.h>
 static inline double fi_fma(double a, double b, double c)
@@ -262,11 +261,9 @@ static inline float fi_fmaf(float a, float b, float c)
 {
     return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
 }
-#define FI_FMA_KIND "hardware"
 #else
 #define fi_fma fi_fma_soft
 #define fi_fmaf fi_fmaf_soft
-#define FI_FMA_KIND "software"
 #endif
 
 #endif
