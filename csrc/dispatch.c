@@ -6,12 +6,8 @@
 
 #include "fastinit_core.h"
 #include "truncnorm.h"
+#include "threads.h"
 #include "walk.h"
-
-#if !defined(_WIN32)
-#include <pthread.h>
-#define FI_HAVE_PTHREADS 1
-#endif
 
 void fi_run_baseline(const fi_plan *p, uint64_t first, size_t n, void *out);
 #if defined(FI_HAVE_AVX2)
@@ -48,7 +44,7 @@ static void fi_truncnorm_setup(fi_plan *p, const double *prm)
         p->d.alpha = -b;
         p->d.logq_alpha = fi_log_upper_tail(-b);
         double delta = fi_log_upper_tail(-a) - p->d.logq_alpha; /* -inf if a = -inf */
-        p->d.d = delta == -INFINITY ? 1.0 : delta < -0.5 ? 1.0 - fi_exp(delta) : -expm1(delta);
+        p->d.d = delta == -INFINITY ? 1.0 : delta < -0.5 ? 1.0 - fi_exp(delta) : -fi_expm1(delta);
         return;
     }
     const double pa = fi_upper_tail(-a);              /* Phi(a), a < 0 */
@@ -260,11 +256,10 @@ static int fi_work(fi_shared *s, fi_interrupt_fn interrupted, void *ctx)
     }
 }
 
-#if defined(FI_HAVE_PTHREADS)
-static void *fi_worker(void *arg)
+#if defined(FI_HAVE_THREADS)
+static void fi_worker(void *arg)
 {
     fi_work((fi_shared *)arg, NULL, NULL);
-    return NULL;
 }
 #endif
 
@@ -321,19 +316,19 @@ int fi_fill(const fi_plan *plan, fi_path_id path, char *data, int ndim,
     s.next = 0;
     s.stop = 0;
     int failed = 0;
-#if defined(FI_HAVE_PTHREADS)
-    pthread_t tid[FI_MAX_THREADS];
+#if defined(FI_HAVE_THREADS)
+    fi_thread tid[FI_MAX_THREADS];
     int started[FI_MAX_THREADS] = {0};
     for (uint64_t w = 1; w < t; w++) {
-        started[w] = pthread_create(&tid[w], NULL, fi_worker, &s) == 0;
+        started[w] = fi_thread_start(&tid[w], fi_worker, &s) == 0;
         failed |= !started[w];
     }
 #endif
     int stopped = fi_work(&s, interrupted, ctx);
-#if defined(FI_HAVE_PTHREADS)
+#if defined(FI_HAVE_THREADS)
     for (uint64_t w = 1; w < t; w++)
         if (started[w])
-            pthread_join(tid[w], NULL);
+            fi_thread_join(&tid[w]);
 #endif
     return stopped ? 1 : failed ? -1 : 0;
 }

@@ -40,7 +40,7 @@ static inline float fi_radius32(uint32_t a, float *rlo)
     float l = -2.0f * fi_logf(u1);
     float r = sqrtf(l);
     /* sqrt(l) = r + (l - r^2) / (2r) + ..., the residual exact */
-    *rlo = fmaf(-r, r, l) * (0.5f * fi_recipf_rough(r));
+    *rlo = fi_fmaf(-r, r, l) * (0.5f * fi_recipf_rough(r));
     return r;
 }
 
@@ -59,15 +59,15 @@ static inline void fi_pair32(float r, float rlo, float s, float slo, float h, fl
 {
     float hr = r * h;
     /* r (1 - 2 h^2) + rlo (1 - 2 h^2) - 4 r h hlo, the big term last */
-    float rc = r + fmaf(-2.0f * hr, h, fmaf(-4.0f * hr, hlo, fmaf(-2.0f * rlo * h, h, rlo)));
-    float rs = fmaf(r, s, fmaf(r, slo, rlo * s));
+    float rc = r + fi_fmaf(-2.0f * hr, h, fi_fmaf(-4.0f * hr, hlo, fi_fmaf(-2.0f * rlo * h, h, rlo)));
+    float rs = fi_fmaf(r, s, fi_fmaf(r, slo, rlo * s));
     int32_t q = j & 3;
     float x0 = (q & 1) ? rs : rc, x1 = (q & 1) ? rc : rs;  /* rotate by q pi/2 */
     /* negate x0 for q = 1, 2 and x1 for q = 2, 3: flip the sign bits */
     x0 = fi_float32(fi_bits32(x0) ^ ((uint32_t)((q + 1) & 2) << 30));
     x1 = fi_float32(fi_bits32(x1) ^ ((uint32_t)(q & 2) << 30));
-    out[0] = fmaf(std, x0, mean);
-    out[1] = fmaf(std, x1, mean);
+    out[0] = fi_fmaf(std, x0, mean);
+    out[1] = fi_fmaf(std, x1, mean);
 }
 
 /* One pair is a ~100-cycle chain of dependent operations (log, square root,
@@ -123,22 +123,22 @@ static inline void fi_normal64(const fi_consts64 *c, const uint32_t *restrict w,
     for (size_t k = 0; k < npairs; k++) {
         double u1 = fi_u53(w[k], w1[k]) + 0x1p-53;
         double l = -2.0 * fi_log(u1), r = sqrt(l);
-        double rlo = fma(-r, r, l) * (0.5 * fi_recip_rough(r));   /* as in float32 */
+        double rlo = fi_fma(-r, r, l) * (0.5 * fi_recip_rough(r));   /* as in float32 */
         /* u2 = (a 2^26 + b) 2^-53; j = round(4 u2) needs only a, and
          * t = u2 - j/4 is formed exactly in integers */
         int32_t a = (int32_t)(w2[k] >> 5), b = (int32_t)(w3[k] >> 6);
         int32_t j = (a + (1 << 24)) >> 25;                  /* 0..4 */
         double t = ((double)(a - (j << 25)) * 67108864.0 + (double)b) * 0x1p-53;
         double y = t * FI_TWO_PI_HI;                 /* 2 pi t = y + ylo */
-        double ylo = fma(t, FI_TWO_PI_HI, -y) + t * FI_TWO_PI_LO;
+        double ylo = fi_fma(t, FI_TWO_PI_HI, -y) + t * FI_TWO_PI_LO;
         double slo, clo, s = fi_sin_kernel(y, ylo, &slo), co = fi_cos_kernel(y, ylo, &clo);
-        double rs = fma(r, s, fma(r, slo, rlo * s)), rc = fma(r, co, fma(r, clo, rlo * co));
+        double rs = fi_fma(r, s, fi_fma(r, slo, rlo * s)), rc = fi_fma(r, co, fi_fma(r, clo, rlo * co));
         int32_t q = j & 3;
         double x0 = (q & 1) ? rs : rc, x1 = (q & 1) ? rc : rs;
         x0 = ((q + 1) & 2) ? -x0 : x0;               /* q = 1, 2 */
         x1 = (q & 2) ? -x1 : x1;                     /* q = 2, 3 */
-        out[2 * k] = fma(std, x0, mean);
-        out[2 * k + 1] = fma(std, x1, mean);
+        out[2 * k] = fi_fma(std, x0, mean);
+        out[2 * k + 1] = fi_fma(std, x1, mean);
     }
 }
 

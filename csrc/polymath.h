@@ -1,9 +1,10 @@
 /* Elementary functions built from +, -, *, /, sqrt and fma only, so that
  * every SIMD path, compiler and platform rounds them identically (no libm
  * log or sin, whose results differ between platforms).  Multiply-adds are
- * explicit fma()/fmaf() calls, rounded once everywhere: one instruction on
- * the avx2 and avx512 paths and on aarch64, libm's exact software fma on the
- * x86-64 baseline path (CPUs from before 2013: slower, same bits).
+ * explicit fi_fma()/fi_fmaf() calls, rounded once everywhere: one instruction on
+ * the avx2 and avx512 paths and on aarch64, fastinit's own exact software fma
+ * (softfma.h, never the C library's) on the x86-64 baseline path: slower,
+ * same bits.
  * -ffp-contract=off keeps the compiler from fusing anything else.  Written
  * branch-free so that the compiler vectorizes the loops that call them.
  * Double precision uses fdlibm's minimax polynomials; the float sine and
@@ -14,6 +15,8 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "softfma.h"
 
 static inline uint32_t fi_bits32(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
 static inline float fi_float32(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
@@ -43,9 +46,9 @@ static inline float fi_logf(float x)
     float f = fi_float32((ix & 0x007FFFFFu) + 0x3F3504F3u) - 1.0f;
     float s = f / (2.0f + f);
     float z = s * s, w = z * z;
-    float r = fmaf(z, fmaf(w, lg3, lg1), w * fmaf(w, lg4, lg2));
+    float r = fi_fmaf(z, fi_fmaf(w, lg3, lg1), w * fi_fmaf(w, lg4, lg2));
     float hfsq = 0.5f * f * f;
-    return fe * FI_LN2_HI_F - ((hfsq - fmaf(s, hfsq + r, fe * FI_LN2_LO_F)) - f);
+    return fe * FI_LN2_HI_F - ((hfsq - fi_fmaf(s, hfsq + r, fe * FI_LN2_LO_F)) - f);
 }
 
 /* 1/x to 5.1% for positive normal x, from its bits alone (the same on
@@ -76,10 +79,10 @@ static inline double fi_log(double x)
     double f = fi_float64((ix & 0x000FFFFFFFFFFFFFull) + 0x3FE6A09E667F3BCDull) - 1.0;
     double s = f / (2.0 + f);
     double z = s * s, w = z * z;
-    double r = fma(z, fma(w, fma(w, fma(w, lg7, lg5), lg3), lg1),
-                   w * fma(w, fma(w, lg6, lg4), lg2));
+    double r = fi_fma(z, fi_fma(w, fi_fma(w, fi_fma(w, lg7, lg5), lg3), lg1),
+                   w * fi_fma(w, fi_fma(w, lg6, lg4), lg2));
     double hfsq = 0.5 * f * f;
-    return fe * FI_LN2_HI - ((hfsq - fma(s, hfsq + r, fe * FI_LN2_LO)) - f);
+    return fe * FI_LN2_HI - ((hfsq - fi_fma(s, hfsq + r, fe * FI_LN2_LO)) - f);
 }
 
 /* k t + t p as hi + lo, where k t is exact and the sum lies within a factor
@@ -88,8 +91,8 @@ static inline double fi_log(double x)
 static inline float fi_kt_plus_tp(float k, float t, float p, float *lo)
 {
     float kt = k * t;
-    float hi = fmaf(t, p, kt);
-    *lo = fmaf(t, p, kt - hi);
+    float hi = fi_fmaf(t, p, kt);
+    *lo = fi_fmaf(t, p, kt - hi);
     return hi;
 }
 
@@ -102,7 +105,7 @@ static inline float fi_kt_plus_tp(float k, float t, float p, float *lo)
 static inline float fi_sin2pif(float t, float *lo)
 {
     float z = t * t;
-    float p = fmaf(z, fmaf(z, fmaf(z, fmaf(z, 42.058693944897653145f,
+    float p = fi_fmaf(z, fi_fmaf(z, fi_fmaf(z, fi_fmaf(z, 42.058693944897653145f,
               -76.705859753061385842f), 81.605249276075054203f),
               -41.341702240399760234f), 0.28318530717958647693f);
     return fi_kt_plus_tp(6.0f, t, p, lo);
@@ -112,7 +115,7 @@ static inline float fi_sin2pif(float t, float *lo)
 static inline float fi_sinpif(float t, float *lo)
 {
     float z = t * t;
-    float p = fmaf(z, fmaf(z, fmaf(z, fmaf(z, 0.082145886611128228799f,
+    float p = fi_fmaf(z, fi_fmaf(z, fi_fmaf(z, fi_fmaf(z, 0.082145886611128228799f,
               -0.59926452932079207689f), 2.5501640398773454439f),
               -5.1677127800499700292f), 0.14159265358979323846f);
     return fi_kt_plus_tp(3.0f, t, p, lo);
@@ -128,8 +131,8 @@ static inline double fi_sin_kernel(double y, double ylo, double *lo)
                  s3 = -1.98412698298579493134e-04, s4 = 2.75573137070700676789e-06,
                  s5 = -2.50507602534068634195e-08, s6 = 1.58969099521155010221e-10;
     double z = y * y, v = z * y;
-    double r = fma(z, fma(z, fma(z, fma(z, s6, s5), s4), s3), s2);
-    double x = fma(-v, s1, fma(z, fma(-v, r, 0.5 * ylo), -ylo));
+    double r = fi_fma(z, fi_fma(z, fi_fma(z, fi_fma(z, s6, s5), s4), s3), s2);
+    double x = fi_fma(-v, s1, fi_fma(z, fi_fma(-v, r, 0.5 * ylo), -ylo));
     double hi = y - x;
     *lo = (y - hi) - x;                  /* the rounding error of hi, exact */
     return hi;
@@ -140,10 +143,10 @@ static inline double fi_cos_kernel(double y, double ylo, double *lo)
                  c3 = 2.48015872894767294178e-05, c4 = -2.75573143513906633035e-07,
                  c5 = 2.08757232129817482790e-09, c6 = -1.13596475577881948265e-11;
     double z = y * y;
-    double r = z * fma(z, fma(z, fma(z, fma(z, fma(z, c6, c5), c4), c3), c2), c1);
+    double r = z * fi_fma(z, fi_fma(z, fi_fma(z, fi_fma(z, fi_fma(z, c6, c5), c4), c3), c2), c1);
     double hz = 0.5 * z, w = 1.0 - hz;
     /* 1 - hz loses the bits of hz below w's ulp: add them back */
-    double x = ((1.0 - w) - hz) + fma(z, r, -y * ylo);
+    double x = ((1.0 - w) - hz) + fi_fma(z, r, -y * ylo);
     double hi = w + x;
     *lo = (w - hi) + x;
     return hi;

@@ -35,9 +35,9 @@
 static inline float fi_ndtri_centralf(float q)
 {
     float rc = 0.180625f - q * q;
-    float nc = q * fmaf(fmaf(fmaf(59.109374720f, rc, 159.29113202f), rc, 50.434271938f), rc,
+    float nc = q * fi_fmaf(fi_fmaf(fi_fmaf(59.109374720f, rc, 159.29113202f), rc, 50.434271938f), rc,
                         3.3871327179f);
-    float dc = fmaf(fmaf(fmaf(67.187563600f, rc, 78.757757664f), rc, 17.895169469f), rc, 1.0f);
+    float dc = fi_fmaf(fi_fmaf(fi_fmaf(67.187563600f, rc, 78.757757664f), rc, 17.895169469f), rc, 1.0f);
     return nc / dc;
 }
 
@@ -52,8 +52,8 @@ static inline float fi_ndtri_tailf(float p)
     float e3 = far ? 0.017337203997f : 0.17023821103f;
     float f1 = far ? 0.24197894225f : 0.73700164250f;
     float f2 = far ? 0.012258202635f : 0.12021132975f;
-    float nt = -fmaf(fmaf(fmaf(e3, t, e2), t, e1), t, e0);
-    float dt = fmaf(fmaf(f2, t, f1), t, 1.0f);
+    float nt = -fi_fmaf(fi_fmaf(fi_fmaf(e3, t, e2), t, e1), t, e0);
+    float dt = fi_fmaf(fi_fmaf(f2, t, f1), t, 1.0f);
     return nt / dt;
 }
 
@@ -61,12 +61,12 @@ static inline float fi_ndtri_tailf(float p)
 static inline double fi_ndtri_central(double q)
 {
     double rc = 0.180625 - q * q;
-    double nc = q * fma(fma(fma(fma(fma(fma(fma(2.5090809287301226727e+03, rc,
+    double nc = q * fi_fma(fi_fma(fi_fma(fi_fma(fi_fma(fi_fma(fi_fma(2.5090809287301226727e+03, rc,
               3.3430575583588128105e+04), rc, 6.7265770927008700853e+04), rc,
               4.5921953931549871457e+04), rc, 1.3731693765509461125e+04), rc,
               1.9715909503065514427e+03), rc, 1.3314166789178437745e+02), rc,
               3.3871328727963666080e+00);
-    double dc = fma(fma(fma(fma(fma(fma(fma(5.2264952788528545610e+03, rc,
+    double dc = fi_fma(fi_fma(fi_fma(fi_fma(fi_fma(fi_fma(fi_fma(5.2264952788528545610e+03, rc,
               2.8729085735721942674e+04), rc, 3.9307895800092710610e+04), rc,
               2.1213794301586595867e+04), rc, 5.3941960214247511077e+03), rc,
               6.8718700749205790830e+02), rc, 4.2313330701600911252e+01), rc, 1.0);
@@ -95,9 +95,9 @@ static inline double fi_ndtri_tail(double p)
         e[i] = far ? fn[i] : cn[i];
         f[i] = far ? fd[i] : cd[i];
     }
-    double nt = fma(fma(fma(fma(fma(fma(fma(e[7], t, e[6]), t, e[5]), t, e[4]), t, e[3]), t,
+    double nt = fi_fma(fi_fma(fi_fma(fi_fma(fi_fma(fi_fma(fi_fma(e[7], t, e[6]), t, e[5]), t, e[4]), t, e[3]), t,
                                 e[2]), t, e[1]), t, e[0]);
-    double dt = fma(fma(fma(fma(fma(fma(fma(f[7], t, f[6]), t, f[5]), t, f[4]), t, f[3]), t,
+    double dt = fi_fma(fi_fma(fi_fma(fi_fma(fi_fma(fi_fma(fi_fma(f[7], t, f[6]), t, f[5]), t, f[4]), t, f[3]), t,
                                 f[2]), t, f[1]), t, f[0]);
     return -nt / dt;
 }
@@ -136,6 +136,16 @@ static inline size_t fi_put_lanes8(unsigned k, size_t first, uint32_t *dst)
 }
 #endif
 
+/* Set bits of a lane mask (< 2^16), portably (MSVC has no
+ * __builtin_popcount); the compiler turns it into popcnt where it can. */
+static inline size_t fi_popcount16(unsigned k)
+{
+    k = k - ((k >> 1) & 0x5555u);
+    k = (k & 0x3333u) + ((k >> 2) & 0x3333u);
+    k = (k + (k >> 4)) & 0x0F0Fu;
+    return (size_t)((k + (k >> 8)) & 0x1Fu);
+}
+
 static inline size_t fi_tail_indicesf(const float *restrict p, size_t n, uint32_t *restrict idx)
 {
     size_t m = 0, i = 0;
@@ -147,7 +157,7 @@ static inline size_t fi_tail_indicesf(const float *restrict p, size_t n, uint32_
         __mmask16 k = _mm512_cmp_ps_mask(q, edge, _CMP_LT_OQ);
         __m512i ids = _mm512_add_epi32(lane, _mm512_set1_epi32((int)i));
         _mm512_storeu_si512((void *)(idx + m), _mm512_maskz_compress_epi32(k, ids));
-        m += (size_t)__builtin_popcount((unsigned)k);
+        m += fi_popcount16((unsigned)k);
     }
 #elif defined(__AVX2__)
     const __m256 half = _mm256_set1_ps(0.5f), edge = _mm256_set1_ps(-0.425f);
@@ -175,7 +185,7 @@ static inline size_t fi_tail_indices(const double *restrict p, size_t n, uint32_
         __mmask8 k = _mm512_cmp_pd_mask(q, edge, _CMP_LT_OQ);
         __m256i ids = _mm256_add_epi32(lane, _mm256_set1_epi32((int)i));
         _mm256_storeu_si256((__m256i *)(idx + m), _mm256_maskz_compress_epi32(k, ids));
-        m += (size_t)__builtin_popcount((unsigned)k);
+        m += fi_popcount16((unsigned)k);
     }
 #elif defined(__AVX2__)
     const __m256d half = _mm256_set1_pd(0.5), edge = _mm256_set1_pd(-0.425);
@@ -248,15 +258,15 @@ static inline void fi_trunc32(const fi_consts32 *c, const uint32_t *restrict w,
     float p[FI_TILE], z[FI_TILE];
     uint32_t flip[FI_TILE];
     for (size_t i = 0; i < n; i++) {
-        float plo = fmaf((float)(int32_t)(w[i] >> 8), dw, c0);
-        float phi = fmaf((float)(int32_t)(~w[i] >> 8), dw, c1);
+        float plo = fi_fmaf((float)(int32_t)(w[i] >> 8), dw, c0);
+        float phi = fi_fmaf((float)(int32_t)(~w[i] >> 8), dw, c1);
         int32_t lower = plo <= 0.5f;
         p[i] = lower ? plo : phi;
         flip[i] = lower ? 0u : 0x80000000u;
     }
     fi_ndtri_tilef(p, z, n);
     for (size_t i = 0; i < n; i++) {
-        float x = fmaf(std, fi_float32(fi_bits32(z[i]) ^ flip[i]), mean);
+        float x = fi_fmaf(std, fi_float32(fi_bits32(z[i]) ^ flip[i]), mean);
         x = x < lo ? lo : x;
         out[i] = x > hi ? hi : x;
     }
@@ -272,15 +282,15 @@ static inline void fi_trunc32_via64(const fi_consts64 *c, const uint32_t *restri
     double p[FI_TILE], z[FI_TILE];
     uint64_t flip[FI_TILE];
     for (size_t i = 0; i < n; i++) {
-        double plo = fma((double)(int32_t)(w[i] >> 8), dw, c0);
-        double phi = fma((double)(int32_t)(~w[i] >> 8), dw, c1);
+        double plo = fi_fma((double)(int32_t)(w[i] >> 8), dw, c0);
+        double phi = fi_fma((double)(int32_t)(~w[i] >> 8), dw, c1);
         int64_t lower = plo <= 0.5;
         p[i] = lower ? plo : phi;
         flip[i] = lower ? 0u : 0x8000000000000000ull;
     }
     fi_ndtri_tile(p, z, n);
     for (size_t i = 0; i < n; i++) {
-        float x = (float)fma(std, fi_float64(fi_bits64(z[i]) ^ flip[i]), mean);
+        float x = (float)fi_fma(std, fi_float64(fi_bits64(z[i]) ^ flip[i]), mean);
         x = x < lo ? lo : x;
         out[i] = x > hi ? hi : x;
     }
@@ -297,15 +307,15 @@ static inline void fi_trunc64(const fi_consts64 *c, const uint32_t *restrict w,
         uint32_t a = w[2 * i], b = w[2 * i + 1];
         double k = (double)(int32_t)(a >> 5) * 67108864.0 + (double)(int32_t)(b >> 6);
         double kc = (double)(int32_t)(~a >> 5) * 67108864.0 + (double)(int32_t)(~b >> 6);
-        double plo = fma(k, dw, c0);
-        double phi = fma(kc, dw, c1);
+        double plo = fi_fma(k, dw, c0);
+        double phi = fi_fma(kc, dw, c1);
         int64_t lower = plo <= 0.5;
         p[i] = lower ? plo : phi;
         flip[i] = lower ? 0u : 0x8000000000000000ull;
     }
     fi_ndtri_tile(p, z, n);
     for (size_t i = 0; i < n; i++) {
-        double x = fma(std, fi_float64(fi_bits64(z[i]) ^ flip[i]), mean);
+        double x = fi_fma(std, fi_float64(fi_bits64(z[i]) ^ flip[i]), mean);
         x = x < lo ? lo : x;
         out[i] = x > hi ? hi : x;
     }
@@ -322,6 +332,32 @@ static inline double fi_exp(double x)
     for (int i = 17; i >= 1; i--)
         p = 1.0 + p * r / i;
     return ldexp(p, (int)k);
+}
+
+/* e^x - 1 for |x| <= 1, correctly rounded but for values within ~2^-100
+ * of a rounding boundary: the Taylor series summed in double-double
+ * (hi + lo, exact products by fi_two_prod), whose terms fall below 2^-107
+ * of the sum by the 30th.  Setup only (the far-tail plan's D), so its
+ * speed does not matter; its result does, and no libm expm1 is used. */
+static inline double fi_expm1(double x)
+{
+    double th = x, tl = 0.0;             /* the term x^n / n! */
+    double sh = x, sl = 0.0;             /* the sum */
+    for (int n = 2; n <= 30; n++) {
+        /* term *= x / n: the product exactly, then the division's residual */
+        double pl, ph = fi_two_prod(th, x, &pl);
+        pl += tl * x;
+        double q = ph / n, rl, r = fi_two_prod(q, (double)n, &rl);
+        double ql = ((ph - r) - rl + pl) / n;
+        th = q + ql;
+        tl = ql - (th - q);
+        /* sum += term, TwoSum on the high parts */
+        double s = sh + th, bb = s - sh;
+        double e = (sh - (s - bb)) + (th - bb) + sl + tl;
+        sh = s + e;
+        sl = e - (sh - s);
+    }
+    return sh;
 }
 
 /* M(t) = t Q(t) / phi(t) for t >= 3 by the continued fraction

@@ -25,6 +25,8 @@ import fastinit
 
 import reference as ref
 
+_SCIPY_VERSION = tuple(int(p) for p in scipy.__version__.split(".")[:2])
+
 F32, F64, F16 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16)
 BF16 = np.dtype(ml_dtypes.bfloat16)
 DTYPES = [F32, F64, F16, BF16]
@@ -291,6 +293,10 @@ def test_truncnorm_cdf_used_above_is_scipys(case):
     assert np.allclose(truncnorm_cdf(a, b, mean, std)(x), dist.cdf(x), rtol=0, atol=1e-12)
     m, s, _ = truncnorm_moments(a, b)
     assert math.isclose(mean + std * m, dist.mean(), rel_tol=1e-9, abs_tol=1e-12)
+    if case == "narrow" and _SCIPY_VERSION < (1, 16):
+        # SciPy before 1.16 (the newest for Python 3.9 is 1.13) is 6e-3 off
+        # here; the moments above are checked against quadrature elsewhere
+        pytest.skip(f"scipy {scipy.__version__}: truncnorm std inaccurate for narrow intervals")
     assert math.isclose(std * s, dist.std(), rel_tol=1e-3)     # scipy: 5e-4 off for "narrow"
 
 

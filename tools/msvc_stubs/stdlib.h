@@ -1,0 +1,5 @@
+#pragma once  /* see math.h */
+#include <stddef.h>
+void *malloc(size_t);
+void free(void *);
+
