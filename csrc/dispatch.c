@@ -6,6 +6,7 @@
 
 #include "fastinit_core.h"
 #include "truncnorm.h"
+#include "walk.h"
 
 #if !defined(_WIN32)
 #include <pthread.h>
@@ -207,71 +208,51 @@ const char *fi_build_flags(void) { return FI_BUILD_FLAGS; }
 
 /* ---- fills ----------------------------------------------------------------- */
 
-#define FI_MAX_NDIM 64
 /* Below this many elements per thread a thread costs more than it saves. */
 #define FI_MIN_PER_THREAD ((uint64_t)1 << 17)
 #define FI_MAX_THREADS 256
+/* The most elements a thread fills between two looks at the interrupt flag:
+ * a few milliseconds of the slowest kernel. */
+#define FI_QUANTUM ((uint64_t)1 << 20)
 
-typedef struct {
-    const fi_plan *plan;
-    fi_kernel_fn run;
-    char *data;
-    int ndim;
-    const int64_t *shape, *strides;
-    uint64_t offset;
-    size_t es;
-    int contiguous;
-    uint64_t lo, hi;   /* this worker's C-order index range */
-} fi_job;
-
-/* Elements lo..hi-1 of a strided array; each inner run is written in place
- * when it is contiguous and aligned, else through a small buffer. */
-static void fi_fill_range(const fi_job *j)
+#if defined(_MSC_VER)
+#include <intrin.h>
+static uint64_t fi_take(volatile uint64_t *next, uint64_t q)
 {
-    const size_t es = j->es;
-    if (j->contiguous) {
-        j->run(j->plan, j->offset + j->lo, (size_t)(j->hi - j->lo), j->data + j->lo * es);
-        return;
-    }
-    int64_t idx[FI_MAX_NDIM];
-    uint64_t rem = j->lo;
-    char *ptr = j->data;
-    for (int d = j->ndim - 1; d >= 0; d--) {
-        idx[d] = (int64_t)(rem % (uint64_t)j->shape[d]);
-        rem /= (uint64_t)j->shape[d];
-        ptr += idx[d] * j->strides[d];
-    }
-    const int last = j->ndim - 1;
-    const int64_t inner = j->shape[last], step = j->strides[last];
-    int direct = step == (int64_t)es && ((uintptr_t)j->data % es) == 0;
-    for (int d = 0; d < j->ndim; d++)
-        direct = direct && j->strides[d] % (int64_t)es == 0;
-    double buf[FI_TILE];
-    uint64_t i = j->lo;
-    while (i < j->hi) {
-        uint64_t run = (uint64_t)(inner - idx[last]);
-        if (run > j->hi - i)
-            run = j->hi - i;
-        if (direct) {
-            j->run(j->plan, j->offset + i, (size_t)run, ptr);
-        } else {
-            for (uint64_t done = 0; done < run;) {
-                size_t m = run - done < FI_TILE ? (size_t)(run - done) : FI_TILE;
-                j->run(j->plan, j->offset + i + done, m, buf);
-                for (size_t e = 0; e < m; e++)
-                    memcpy(ptr + (int64_t)(done + e) * step, (char *)buf + e * es, es);
-                done += m;
-            }
-        }
-        i += run;
-        /* carry the multi-index into the next inner run */
-        idx[last] += (int64_t)run;
-        ptr += (int64_t)run * step;
-        for (int d = last; d > 0 && idx[d] == j->shape[d]; d--) {
-            ptr -= j->shape[d] * j->strides[d];
-            idx[d] = 0;
-            idx[d - 1]++;
-            ptr += j->strides[d - 1];
+    return (uint64_t)_InterlockedExchangeAdd64((volatile long long *)next, (long long)q);
+}
+#else
+static uint64_t fi_take(volatile uint64_t *next, uint64_t q)
+{
+    return __atomic_fetch_add(next, q, __ATOMIC_RELAXED);
+}
+#endif
+
+/* The threads of one fill share the block and take quanta of it in turn,
+ * so a slow core holds back no more than one quantum.  Which thread fills
+ * which quantum changes no value. */
+typedef struct {
+    fi_job job;
+    uint64_t n, quantum;
+    volatile uint64_t next;   /* the first C-order index no thread has taken */
+    volatile int stop;        /* set on an interrupt: take no more quanta */
+} fi_shared;
+
+/* Returns 1 when it stopped for an interrupt (the caller's check, if any,
+ * runs between quanta; the other threads only read the flag). */
+static int fi_work(fi_shared *s, fi_interrupt_fn interrupted, void *ctx)
+{
+    for (;;) {
+        if (s->stop)
+            return 1;
+        uint64_t lo = fi_take(&s->next, s->quantum);
+        if (lo >= s->n)
+            return 0;
+        uint64_t hi = s->n - lo > s->quantum ? lo + s->quantum : s->n;
+        fi_fill_range(&s->job, lo, hi);
+        if (interrupted != NULL && hi < s->n && interrupted(ctx)) {
+            s->stop = 1;
+            return 1;
         }
     }
 }
@@ -279,85 +260,72 @@ static void fi_fill_range(const fi_job *j)
 #if defined(FI_HAVE_PTHREADS)
 static void *fi_worker(void *arg)
 {
-    fi_fill_range((const fi_job *)arg);
+    fi_work((fi_shared *)arg, NULL, NULL);
     return NULL;
 }
 #endif
 
-static int fi_is_c_contiguous(int ndim, const int64_t *shape, const int64_t *strides,
-                              size_t es, const char *data)
-{
-    if ((uintptr_t)data % es)
-        return 0;
-    int64_t expect = (int64_t)es;
-    for (int d = ndim - 1; d >= 0; d--) {
-        if (shape[d] != 1 && strides[d] != expect)
-            return 0;
-        expect *= shape[d];
-    }
-    return 1;
-}
-
 int fi_fill(const fi_plan *plan, fi_path_id path, char *data, int ndim,
-            const int64_t *shape, const int64_t *strides, uint64_t offset,
-            int threads)
+            const int64_t *shape, const int64_t *strides, const uint64_t *lstride,
+            uint64_t base, int threads, fi_interrupt_fn interrupted, void *ctx)
 {
     uint64_t n = 1;
     for (int d = 0; d < ndim; d++)
         n *= (uint64_t)shape[d];
     if (n == 0)
         return 0;
-    fi_job base;
-    base.plan = plan;
-    base.run = fi_path_kernel(path);
-    if (base.run == NULL)
-        base.run = fi_run_baseline;
-    base.data = data;
-    base.offset = offset;
-    base.es = plan->dtype == FI_F64 ? 8 : (plan->dtype == FI_F16 || plan->dtype == FI_BF16) ? 2 : 4;
-    base.contiguous = fi_is_c_contiguous(ndim, shape, strides, base.es, data);
     /* a 0-d array is one contiguous element */
     static const int64_t one = 1;
-    base.ndim = ndim > 0 ? ndim : 1;
-    base.shape = ndim > 0 ? shape : &one;
-    base.strides = ndim > 0 ? strides : &one;
-    base.lo = 0;
-    base.hi = n;
+    static const uint64_t uone = 1;
+    uint64_t cstride[FI_MAX_NDIM];
+    if (lstride == NULL) {       /* the whole array: C-order logical strides */
+        uint64_t st = 1;
+        for (int d = ndim - 1; d >= 0; d--) {
+            cstride[d] = st;
+            st *= (uint64_t)shape[d];
+        }
+        lstride = cstride;
+    }
+    fi_shared s;
+    fi_job *j = &s.job;
+    j->plan = plan;
+    j->run = fi_path_kernel(path);
+    if (j->run == NULL)
+        j->run = fi_run_baseline;
+    j->data = data;
+    j->ndim = ndim > 0 ? ndim : 1;
+    j->shape = ndim > 0 ? shape : &one;
+    j->strides = ndim > 0 ? strides : &one;
+    j->lstride = ndim > 0 ? lstride : &uone;
+    j->base = base;
+    j->es = plan->dtype == FI_F64 ? 8 : (plan->dtype == FI_F16 || plan->dtype == FI_BF16) ? 2 : 4;
+    fi_job_layout(j);
 
     uint64_t t = threads > 1 ? (uint64_t)threads : 1;
     if (t > FI_MAX_THREADS)
         t = FI_MAX_THREADS;
     if (t > n / FI_MIN_PER_THREAD)
         t = n / FI_MIN_PER_THREAD > 0 ? n / FI_MIN_PER_THREAD : 1;
+    /* quanta: about four per thread, whole tiles, at most FI_QUANTUM */
+    uint64_t q = (n / (4 * t) + FI_TILE - 1) / FI_TILE * FI_TILE;
+    s.quantum = q < FI_TILE ? FI_TILE : q > FI_QUANTUM ? FI_QUANTUM : q;
+    s.n = n;
+    s.next = 0;
+    s.stop = 0;
+    int failed = 0;
 #if defined(FI_HAVE_PTHREADS)
-    if (t > 1) {
-        fi_job jobs[FI_MAX_THREADS];
-        pthread_t tid[FI_MAX_THREADS];
-        int started[FI_MAX_THREADS] = {0};
-        int failed = 0;
-        /* split on tile boundaries: equal shares, rounded to FI_TILE */
-        uint64_t per = (n / t + FI_TILE - 1) / FI_TILE * FI_TILE;
-        for (uint64_t w = 0; w < t; w++) {
-            jobs[w] = base;
-            jobs[w].lo = w * per < n ? w * per : n;
-            jobs[w].hi = (w + 1) * per < n && w + 1 < t ? (w + 1) * per : n;
-        }
-        for (uint64_t w = 1; w < t; w++) {
-            if (jobs[w].lo < jobs[w].hi)
-                started[w] = pthread_create(&tid[w], NULL, fi_worker, &jobs[w]) == 0;
-        }
-        fi_fill_range(&jobs[0]);
-        for (uint64_t w = 1; w < t; w++) {
-            if (started[w]) {
-                pthread_join(tid[w], NULL);
-            } else if (jobs[w].lo < jobs[w].hi) {
-                fi_fill_range(&jobs[w]);
-                failed = 1;
-            }
-        }
-        return failed ? -1 : 0;
+    pthread_t tid[FI_MAX_THREADS];
+    int started[FI_MAX_THREADS] = {0};
+    for (uint64_t w = 1; w < t; w++) {
+        started[w] = pthread_create(&tid[w], NULL, fi_worker, &s) == 0;
+        failed |= !started[w];
     }
 #endif
-    fi_fill_range(&base);
-    return 0;
+    int stopped = fi_work(&s, interrupted, ctx);
+#if defined(FI_HAVE_PTHREADS)
+    for (uint64_t w = 1; w < t; w++)
+        if (started[w])
+            pthread_join(tid[w], NULL);
+#endif
+    return stopped ? 1 : failed ? -1 : 0;
 }

@@ -82,12 +82,22 @@ fi_path_id fi_best_path(void);
 const char *fi_path_name(fi_path_id path);
 const char *fi_build_flags(void);
 
-/* Fill the n-dimensional array at data (strides in bytes, any sign) so that
- * the element of C-order index i gets logical index offset + i.  Uses up to
- * `threads` threads (<= 1: the calling thread only).  Returns 0, or -1 if a
- * thread could not be started (the fill is then finished serially). */
+/* Called between parts of a long fill; nonzero stops it (an interrupt). */
+typedef int (*fi_interrupt_fn)(void *ctx);
+
+/* Fill the n-dimensional block at data (strides in bytes, any sign) so that
+ * its element of multi-index idx gets the logical index
+ * base + sum(idx[d] * lstride[d]); lstride NULL means the C-order strides
+ * of shape itself (a whole array: element i in C order gets base + i).  A
+ * block [start, start + shape) of a C-order tensor of global shape G has
+ * lstride = G's C-order strides and base = offset + ravel(start, G).
+ * Uses up to `threads` threads (<= 1: the calling thread only); the calling
+ * thread calls `interrupted` (if not NULL) every few milliseconds of a long
+ * fill.  Returns 0; 1 if interrupted (the elements not reached are left as
+ * they were, every element written has its value); -1 if a thread could
+ * not be started (the fill is then finished by the others). */
 int fi_fill(const fi_plan *plan, fi_path_id path, char *data, int ndim,
-            const int64_t *shape, const int64_t *strides, uint64_t offset,
-            int threads);
+            const int64_t *shape, const int64_t *strides, const uint64_t *lstride,
+            uint64_t base, int threads, fi_interrupt_fn interrupted, void *ctx);
 
 #endif

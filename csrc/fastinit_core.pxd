@@ -17,9 +17,10 @@ cdef extern from "fastinit_core.h" nogil:
     fi_path_id fi_best_path()
     const char *fi_path_name(fi_path_id path)
     const char *fi_build_flags()
+    ctypedef int (*fi_interrupt_fn)(void *ctx) noexcept nogil
     int fi_fill(const fi_plan *plan, fi_path_id path, char *data, int ndim,
-                const int64_t *shape, const int64_t *strides, uint64_t offset,
-                int threads)
+                const int64_t *shape, const int64_t *strides, const uint64_t *lstride,
+                uint64_t base, int threads, fi_interrupt_fn interrupted, void *ctx)
 
 cdef extern from "philox.h" nogil:
     void fi_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4])

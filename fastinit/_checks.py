@@ -74,19 +74,45 @@ def _fan_override(name, value):
     return None if value is None else _real(name, value, positive=True)
 
 
-def _fans(arr, need_in, need_out, fan_in, fan_out, layout, in_axis, out_axis, batch_axis):
-    """(fan_in, fan_out) of arr, explicit overrides first; a fan that is not
-    needed and not given is None.  Fans from the shape are ints, overrides
-    floats."""
+def _fans(shape, need_in, need_out, fan_in, fan_out, layout, in_axis, out_axis, batch_axis):
+    """(fan_in, fan_out) of a weight of ``shape`` (the global shape of a
+    block), explicit overrides first; a fan that is not needed and not given
+    is None.  Fans from the shape are ints, overrides floats."""
     fan_in = _fan_override("fan_in", fan_in)
     fan_out = _fan_override("fan_out", fan_out)
     _check_layout(layout)
     if (need_in and fan_in is None) or (need_out and fan_out is None):
-        fi, fo = compute_fans(arr.shape, layout, in_axis=in_axis, out_axis=out_axis,
+        fi, fo = compute_fans(shape, layout, in_axis=in_axis, out_axis=out_axis,
                               batch_axis=batch_axis)
         fan_in = fi if fan_in is None else fan_in
         fan_out = fo if fan_out is None else fan_out
     return fan_in, fan_out
+
+
+class Block:
+    """Where ``arr`` lies in the tensor a scheme initializes: the whole of it,
+    or the block ``[start, start + arr.shape)`` of a C-order tensor of
+    ``global_shape``.  ``shape``/``size`` are the whole tensor's (what fans,
+    bounds and the offset check use); ``kw`` goes to the core fills."""
+
+    __slots__ = ("shape", "size", "kw", "block_shape")
+
+    def __init__(self, arr, global_shape=None, start=None):
+        self.block_shape = arr.shape
+        dims, first = _core.check_block(arr.shape, global_shape, start)
+        if dims is None:
+            self.shape, self.size, self.kw = arr.shape, arr.size, {}
+        else:
+            self.shape, self.size = dims, math.prod(dims)
+            self.kw = {"global_shape": dims, "start": first}
+
+    @property
+    def start(self):
+        return self.kw.get("start", (0,) * len(self.shape))
+
+    def of(self, whole):
+        """This block of an array of the whole tensor's shape."""
+        return whole[tuple(slice(s, s + n) for s, n in zip(self.start, self.block_shape))]
 
 
 def _result(out, arr):

@@ -7,6 +7,7 @@ import math
 import numbers
 import os
 import secrets
+import threading
 from fractions import Fraction
 
 import numpy as np
@@ -81,6 +82,14 @@ def _default_threads():
 
 DEFAULT_THREADS = _default_threads()
 
+_MAIN_THREAD = threading.main_thread()
+
+
+def _in_main_thread():
+    # only the main thread receives signals; elsewhere a check would only
+    # wait for the GIL
+    return threading.current_thread() is _MAIN_THREAD
+
 
 # ---- argument checks ----------------------------------------------------------
 
@@ -127,7 +136,9 @@ def stream_id(stream):
     return stream
 
 
-def _check_offset(offset, size):
+def _check_offset(offset, size, block=False):
+    """offset as an int such that the ``size`` elements from it (the array's,
+    or the global tensor's of a block) lie in the stream."""
     if type(offset) is int and 0 <= offset and offset + size <= _U64:
         return offset
     if not _is_int(offset):
@@ -136,7 +147,8 @@ def _check_offset(offset, size):
     if offset < 0:
         raise ValueError(f"offset={offset} is negative")
     if offset + size > _U64:
-        raise ValueError(f"offset={offset} plus the array size {size} exceeds 2**64, "
+        what = "the global_shape's size" if block else "the array size"
+        raise ValueError(f"offset={offset} plus {what} {size} exceeds 2**64, "
                          f"the end of the stream")
     return offset
 
@@ -198,6 +210,43 @@ def _shape_tuple(shape):
     if any(d < 0 for d in dims):
         raise ValueError(f"shape={dims} has a negative dimension")
     return dims
+
+
+def check_block(shape, global_shape, start):
+    """The block ``[start, start + shape)`` of a C-order tensor of
+    ``global_shape``, checked: returns (global_shape, start) as tuples, or
+    (None, None) for a whole array (neither given)."""
+    if global_shape is None:
+        if start is not None:
+            raise ValueError(f"start={start!r} needs global_shape= (the shape of the "
+                             f"tensor that out is a block of)")
+        return None, None
+    dims = _int_tuple("global_shape", global_shape)
+    if any(d < 0 for d in dims):
+        raise ValueError(f"global_shape={dims} has a negative dimension")
+    if len(dims) != len(shape):
+        raise ValueError(f"global_shape={dims} has {len(dims)} dimensions, but the block "
+                         f"has {len(shape)} (shape {tuple(shape)})")
+    first = (0,) * len(dims) if start is None else _int_tuple("start", start)
+    if len(first) != len(dims):
+        raise ValueError(f"start={first} has {len(first)} entries; global_shape={dims} "
+                         f"has {len(dims)} dimensions")
+    if any(s < 0 for s in first):
+        raise ValueError(f"start={first} has a negative entry")
+    if any(s + n > g for s, n, g in zip(first, shape, dims)):
+        raise ValueError(f"the block [start, start + shape) = [{first}, "
+                         f"{tuple(s + n for s, n in zip(first, shape))}) does not fit in "
+                         f"global_shape={dims}")
+    return dims, first
+
+
+def _c_strides(dims):
+    """The C-order strides of a shape, in elements (Python ints)."""
+    strides, step = [], 1
+    for d in reversed(dims):
+        strides.append(step)
+        step *= d
+    return tuple(reversed(strides))
 
 
 def _resolve_dtype(dtype):
@@ -356,44 +405,76 @@ cdef void _truncnorm_plan(fi_plan *plan, fi_dtype dt, double *params):
         memcpy(plan, <char *>cached, sizeof(fi_plan))
 
 
+cdef extern from "Python.h":
+    int PyErr_CheckSignals()      # no except clause: the exception stays set
+
+
+cdef int _interrupted(void *ctx) noexcept nogil:
+    with gil:
+        return PyErr_CheckSignals() != 0
+
+
+cdef int _raise_pending() except -1:
+    return -1                     # propagates the exception _interrupted left set
+
+
 cdef object _fill(object arr, fi_dist dist, double *params, object seed, object stream,
-                  object offset, object threads):
+                  object offset, object threads, object global_shape=None,
+                  object start=None):
     cdef cnp.ndarray a = arr
     cdef fi_plan plan
     cdef int64_t shape[64]
     cdef int64_t strides[64]
+    cdef uint64_t lstride[64]
+    cdef uint64_t *lstride_p = NULL
     cdef int nd = cnp.PyArray_NDIM(a)
     cdef int i
     cdef uint64_t s = check_seed(seed)
     cdef uint64_t st = stream_id(stream)
-    cdef object checked_offset = _check_offset(offset, a.size)
+    gdims, first = check_block(arr.shape, global_shape, start)
+    cdef object checked_offset = _check_offset(
+        offset, a.size if gdims is None else math.prod(gdims), gdims is not None)
     cdef int nthreads = _check_threads(threads)
     cdef fi_dtype dt = _DTYPE_IDS[a.dtype]
     cdef char *data = <char *>cnp.PyArray_DATA(a)
-    cdef uint64_t off
+    cdef uint64_t base
     cdef int rc
+    cdef fi_interrupt_fn check = NULL
     for i in range(nd):
         shape[i] = cnp.PyArray_DIMS(a)[i]
         strides[i] = cnp.PyArray_STRIDES(a)[i]
     if a.size == 0:
         return          # (offset may be 2**64 here, past any uint64)
-    off = checked_offset
+    if _in_main_thread():
+        check = _interrupted
+    if gdims is None:
+        base = checked_offset
+    else:
+        gstrides = _c_strides(gdims)
+        for i in range(nd):
+            lstride[i] = gstrides[i]
+        lstride_p = lstride
+        base = checked_offset + sum(f * g for f, g in zip(first, gstrides))
     if dist == FI_TRUNCNORM:
         _truncnorm_plan(&plan, dt, params)
         fi_plan_rekey(&plan, s, st)
     else:
         fi_plan_init(&plan, dist, dt, s, st, params)
     with nogil:
-        rc = fi_fill(&plan, <fi_path_id>_PATH, data, nd, shape, strides, off, nthreads)
+        rc = fi_fill(&plan, <fi_path_id>_PATH, data, nd, shape, strides, lstride_p, base,
+                     nthreads, check, NULL)
+    if rc == 1:
+        _raise_pending()
 
 
-def random_bits(out=None, *, shape=None, seed=None, stream=0, offset=0, threads=None):
+def random_bits(out=None, *, shape=None, seed=None, stream=0, offset=0, threads=None,
+                global_shape=None, start=None):
     """Fill a uint32 array with the raw Philox4x32-10 words: word w of the
     stream is lane w % 4 of block w // 4 (see README, "Stream format")."""
     arr = prepare_out(out, shape, None if out is not None else np.uint32,
                       allowed=(np.dtype(np.uint32),))
     cdef double params[1]
-    _fill(arr, FI_BITS, params, seed, stream, offset, threads)
+    _fill(arr, FI_BITS, params, seed, stream, offset, threads, global_shape, start)
     return out if out is not None else arr
 
 
@@ -417,7 +498,7 @@ def _uniform_params(dt, low, high):
 
 
 def uniform(out=None, low=-0.05, high=0.05, *, shape=None, dtype=None, seed=None,
-            stream=0, offset=0, threads=None):
+            stream=0, offset=0, threads=None, global_shape=None, start=None):
     """Fill ``out`` with U[low, high): ``high`` itself is never produced
     (unless low == high, which fills ``low``)."""
     arr = prepare_out(out, shape, dtype)
@@ -426,7 +507,7 @@ def uniform(out=None, low=-0.05, high=0.05, *, shape=None, dtype=None, seed=None
     params[0] = lo_d
     params[1] = hi_d
     params[2] = top
-    _fill(arr, FI_UNIFORM, params, seed, stream, offset, threads)
+    _fill(arr, FI_UNIFORM, params, seed, stream, offset, threads, global_shape, start)
     return out if out is not None else arr
 
 
@@ -462,14 +543,14 @@ def _normal_params(dt, mean, std):
 
 
 def normal(out=None, mean=0.0, std=0.05, *, shape=None, dtype=None, seed=None,
-           stream=0, offset=0, threads=None):
+           stream=0, offset=0, threads=None, global_shape=None, start=None):
     """Fill ``out`` with N(mean, std^2) (Box-Muller); never inf or NaN."""
     arr = prepare_out(out, shape, dtype)
     mean, std = _normal_params(arr.dtype, _real("mean", mean), _real("std", std))
     cdef double params[2]
     params[0] = mean
     params[1] = std
-    _fill(arr, FI_NORMAL, params, seed, stream, offset, threads)
+    _fill(arr, FI_NORMAL, params, seed, stream, offset, threads, global_shape, start)
     return out if out is not None else arr
 
 
@@ -495,7 +576,8 @@ def _truncated_params(dt, mean, std, a, b):
 
 
 def truncated_normal(out=None, mean=0.0, std=0.05, a=-2.0, b=2.0, *, shape=None,
-                     dtype=None, seed=None, stream=0, offset=0, threads=None):
+                     dtype=None, seed=None, stream=0, offset=0, threads=None,
+                     global_shape=None, start=None):
     """Fill ``out`` with N(mean, std^2) restricted to [mean + a std, mean + b std]
     (a, b in units of std, as in scipy.stats.truncnorm and JAX; either may be
     infinite).  Exact inverse CDF, accurate far into the tails."""
@@ -510,14 +592,16 @@ def truncated_normal(out=None, mean=0.0, std=0.05, a=-2.0, b=2.0, *, shape=None,
     params[3] = b
     params[4] = lo
     params[5] = hi
-    _fill(arr, FI_TRUNCNORM, params, seed, stream, offset, threads)
+    _fill(arr, FI_TRUNCNORM, params, seed, stream, offset, threads, global_shape, start)
     return out if out is not None else arr
 
 
-def constant(out=None, value=0.0, *, shape=None, dtype=None):
-    """Fill ``out`` with ``value`` (rounded to the dtype)."""
+def constant(out=None, value=0.0, *, shape=None, dtype=None, global_shape=None, start=None):
+    """Fill ``out`` with ``value`` (rounded to the dtype); a block of a global
+    tensor (``global_shape=``, ``start=``) is checked as by the other fills."""
     arr = prepare_out(out, shape, dtype)
     value = _real("value", value)
+    check_block(arr.shape, global_shape, start)
     v = _to(arr.dtype, value)
     if math.isinf(v):
         raise ValueError(f"value={value} is outside the range of {arr.dtype}")
@@ -525,14 +609,16 @@ def constant(out=None, value=0.0, *, shape=None, dtype=None):
     return out if out is not None else arr
 
 
-def zeros(out=None, *, shape=None, dtype=None):
+def zeros(out=None, *, shape=None, dtype=None, global_shape=None, start=None):
     """Fill ``out`` with 0."""
-    return constant(out, 0.0, shape=shape, dtype=dtype)
+    return constant(out, 0.0, shape=shape, dtype=dtype, global_shape=global_shape,
+                    start=start)
 
 
-def ones(out=None, *, shape=None, dtype=None):
+def ones(out=None, *, shape=None, dtype=None, global_shape=None, start=None):
     """Fill ``out`` with 1."""
-    return constant(out, 1.0, shape=shape, dtype=dtype)
+    return constant(out, 1.0, shape=shape, dtype=dtype, global_shape=global_shape,
+                    start=start)
 
 
 def _philox4x32_10(ctr, key):

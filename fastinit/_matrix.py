@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from . import _core
-from ._checks import _real, _result, _rng, derived_stream
+from ._checks import Block, _real, _result, _rng, derived_stream
 from ._core import _is_int
 from ._fans import _check_layout
 
@@ -52,8 +52,18 @@ def _lapack_qr_inplace(buf, m, n):
     return np.where(np.diagonal(r) < 0, -1.0, 1.0)
 
 
+def _block_of_whole(scheme, out, arr, block, **kw):
+    """A block of a scheme that is not element-wise: the whole tensor in
+    scratch (its memory and time, on every process that fills a block), the
+    block copied out of it.  The same bits as the whole fill, sliced."""
+    whole = scheme(shape=block.shape, dtype=arr.dtype, **kw)
+    np.copyto(arr, block.of(whole))
+    return _result(out, arr)
+
+
 def orthogonal(out=None, gain=1.0, *, layout="torch", column_axis=None, shape=None,
-               dtype=None, seed=None, stream=0, offset=0, threads=None):
+               dtype=None, seed=None, stream=0, offset=0, threads=None, global_shape=None,
+               start=None):
     """A (semi-)orthogonal matrix times ``gain`` (Saxe et al. 2013), as
     PyTorch's ``orthogonal_``.
 
@@ -75,9 +85,15 @@ def orthogonal(out=None, gain=1.0, *, layout="torch", column_axis=None, shape=No
 
     Memory: one float64 rows x cols scratch besides ``out`` (none when
     ``out`` is float64 and already in the layout LAPACK wants); the QR runs
-    in place in it (LAPACK dgeqrf + dorgqr).
+    in place in it (LAPACK dgeqrf + dorgqr).  A block (``global_shape=``,
+    ``start=``) is cut from the whole matrix, computed in scratch.
     """
     arr = _core.prepare_out(out, shape, dtype)
+    block = Block(arr, global_shape, start)
+    if block.kw:
+        return _block_of_whole(orthogonal, out, arr, block, gain=gain, layout=layout,
+                               column_axis=column_axis, seed=_core.check_seed(seed),
+                               stream=stream, offset=offset, threads=threads)
     gain = _real("gain", gain)
     key = _check_layout(layout)
     if arr.ndim < 2:
@@ -148,7 +164,7 @@ def _smallest_keys(seed, stream, first, count, length, offset, threads):
 
 
 def sparse(out=None, sparsity=None, std=0.01, *, connections=None, shape=None, dtype=None,
-           seed=None, stream=0, offset=0, threads=None):
+           seed=None, stream=0, offset=0, threads=None, global_shape=None, start=None):
     """A sparse 2-D weight (Martens 2010) whose non-zero entries are N(0, std^2).
 
     The values are ``normal(out, 0.0, std)`` with the same seed/stream/offset;
@@ -166,9 +182,15 @@ def sparse(out=None, sparsity=None, std=0.01, *, connections=None, shape=None, d
     offset``; the rest is zero.
 
     Unlike PyTorch, whose ``randperm`` ignores the generator, the zero pattern
-    is reproducible from (seed, stream, offset).
+    is reproducible from (seed, stream, offset).  A block (``global_shape=``,
+    ``start=``) is cut from the whole weight, computed in scratch.
     """
     arr = _core.prepare_out(out, shape, dtype)
+    block = Block(arr, global_shape, start)
+    if block.kw:
+        return _block_of_whole(sparse, out, arr, block, sparsity=sparsity, std=std,
+                               connections=connections, seed=_core.check_seed(seed),
+                               stream=stream, offset=offset, threads=threads)
     if arr.ndim != 2:
         raise ValueError(f"sparse needs a 2-D out, got out.shape={arr.shape}")
     if (sparsity is None) == (connections is None):
@@ -231,30 +253,34 @@ def _dtype_value(name, value, dt):
     return v
 
 
-def eye(out=None, gain=1.0, *, shape=None, dtype=None):
+def eye(out=None, gain=1.0, *, shape=None, dtype=None, global_shape=None, start=None):
     """``gain`` on the main diagonal, 0 elsewhere; 2-D, rectangular allowed
-    (PyTorch's ``eye_``, Keras' ``Identity(gain)``).  Alias: ``identity``."""
+    (PyTorch's ``eye_``, Keras' ``Identity(gain)``).  Alias: ``identity``.
+    A block holds the part of the global diagonal that crosses it."""
     arr = _core.prepare_out(out, shape, dtype)
+    block = Block(arr, global_shape, start)
     gain = _real("gain", gain)
     if arr.ndim != 2:
         raise ValueError(f"eye needs a 2-D out, got out.shape={arr.shape}")
     g = _dtype_value("gain", gain, arr.dtype)
     arr[...] = 0
-    d = np.arange(min(arr.shape))
-    arr[d, d] = g
+    (r0, c0), (rows, cols) = block.start, arr.shape
+    k = np.arange(max(r0, c0), min(r0 + rows, c0 + cols))
+    arr[k - r0, k - c0] = g
     return _result(out, arr)
 
 
 identity = eye
 
 
-def dirac(out=None, groups=1, *, shape=None, dtype=None):
+def dirac(out=None, groups=1, *, shape=None, dtype=None, global_shape=None, start=None):
     """The Dirac delta of PyTorch's ``dirac_``: for a 3-, 4- or 5-D
     convolution weight (out, in, *kernel) split into ``groups`` groups of
     out // groups output channels, ``out[g * (out // groups) + d, d, k1 // 2,
     ...] = 1`` for d < min(out // groups, in); 0 elsewhere.  ``out.shape[0]``
-    must be divisible by ``groups``."""
+    must be divisible by ``groups``.  A block holds the ones that fall in it."""
     arr = _core.prepare_out(out, shape, dtype)
+    block = Block(arr, global_shape, start)
     if arr.ndim not in (3, 4, 5):
         raise ValueError(f"dirac needs a 3-, 4- or 5-D out, got out.shape={arr.shape}")
     if not _is_int(groups):
@@ -262,22 +288,26 @@ def dirac(out=None, groups=1, *, shape=None, dtype=None):
     groups = int(groups)
     if groups < 1:
         raise ValueError(f"groups={groups} must be a positive int")
-    if arr.shape[0] % groups != 0:
-        raise ValueError(f"dim 0 of out.shape={arr.shape} must be divisible by "
+    if block.shape[0] % groups != 0:
+        raise ValueError(f"dim 0 of out.shape={block.shape} must be divisible by "
                          f"groups={groups}")
     arr[...] = 0
     if arr.size == 0:
         return _result(out, arr)
-    per_group = arr.shape[0] // groups
-    d = np.arange(min(per_group, arr.shape[1]))
-    centre = tuple(k // 2 for k in arr.shape[2:])
-    for g in range(groups):
-        arr[(g * per_group + d, d) + centre] = 1
+    per_group = block.shape[0] // groups
+    d = np.arange(min(per_group, block.shape[1]))
+    rows = (np.arange(groups)[:, None] * per_group + d).ravel()
+    ones = np.stack([rows, np.tile(d, groups)]
+                    + [np.full(rows.size, k // 2) for k in block.shape[2:]], axis=1)
+    lo, hi = np.array(block.start), np.array(block.start) + arr.shape
+    ones = ones[np.all((ones >= lo) & (ones < hi), axis=1)] - lo
+    arr[tuple(ones.T)] = 1
     return _result(out, arr)
 
 
 def delta_orthogonal(out=None, gain=1.0, *, column_axis=-1, shape=None, dtype=None,
-                     seed=None, stream=0, offset=0, threads=None):
+                     seed=None, stream=0, offset=0, threads=None, global_shape=None,
+                     start=None):
     """JAX's ``delta_orthogonal`` (Xiao et al. 2018): for a 3-, 4- or 5-D
     convolution kernel in JAX/Keras layout (*kernel, in, out) with in <= out,
     zeros except at the kernel's centre ``((k1 - 1) // 2, ...)`` -- note:
@@ -285,9 +315,15 @@ def delta_orthogonal(out=None, gain=1.0, *, column_axis=-1, shape=None, dtype=No
     matrix ``orthogonal(shape=shape[-2:], gain, column_axis=column_axis)``
     drawn with the same seed/stream/offset (orthonormal rows).
 
-    Raises ValueError for another rank, or when in > out.
+    Raises ValueError for another rank, or when in > out.  A block is cut
+    from the whole kernel, computed in scratch.
     """
     arr = _core.prepare_out(out, shape, dtype)
+    block = Block(arr, global_shape, start)
+    if block.kw:
+        return _block_of_whole(delta_orthogonal, out, arr, block, gain=gain,
+                               column_axis=column_axis, seed=_core.check_seed(seed),
+                               stream=stream, offset=offset, threads=threads)
     gain = _real("gain", gain)
     if arr.ndim not in (3, 4, 5):
         raise ValueError(f"delta_orthogonal supports only 3, 4 or 5 dimensions (a 3D, 4D "

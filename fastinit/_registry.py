@@ -100,11 +100,11 @@ def _keras_variance_scaling_impl(out, scale, mode, distribution, *, fan_in=None,
                                  fan_out=None, layout="keras", in_axis=None, out_axis=None,
                                  batch_axis=(), input_axes=None, output_axes=None,
                                  shape=None, dtype=None, seed=None, stream=0, offset=0,
-                                 threads=None):
+                                 threads=None, global_shape=None, start=None):
     return _variance_scaling(out, scale, mode, distribution, fan_in, fan_out, layout,
                              in_axis, out_axis, batch_axis, shape, dtype, seed, stream,
-                             offset, threads, keras=True, input_axes=input_axes,
-                             output_axes=output_axes)
+                             offset, threads, global_shape, start, keras=True,
+                             input_axes=input_axes, output_axes=output_axes)
 
 
 @_named("VarianceScaling", "Keras' ``VarianceScaling(scale=1.0, mode='fan_in', "

@@ -15,7 +15,7 @@ import math
 import warnings
 
 from . import _core
-from ._checks import _bool, _fans, _real, _result, _rng
+from ._checks import Block, _bool, _fans, _real, _result, _rng
 from ._core import _choice
 from ._fans import _axes, calculate_gain
 
@@ -30,10 +30,11 @@ _DISTRIBUTIONS = ("truncated_normal", "normal", "untruncated_normal", "uniform")
 
 # ---- the fill of a scaled distribution ----------------------------------------
 
-def _fill(arr, dist, scale, seed, stream, offset, threads):
+def _fill(arr, dist, scale, seed, stream, offset, threads, block):
     """dist 'uniform': U[-scale, scale); 'normal': N(0, scale^2);
-    'truncated_normal': N(0, scale^2) cut at +-2 scale."""
-    kw = dict(seed=seed, stream=stream, offset=offset, threads=threads)
+    'truncated_normal': N(0, scale^2) cut at +-2 scale; ``arr`` is the Block
+    ``block`` of the tensor."""
+    kw = dict(seed=seed, stream=stream, offset=offset, threads=threads, **block.kw)
     if dist == "uniform":
         _core.uniform(arr, -scale if scale else 0.0, scale, **kw)
     elif dist == "normal":
@@ -50,7 +51,8 @@ def _normal_dist(truncated):
 
 def xavier_uniform(out=None, gain=1.0, *, fan_in=None, fan_out=None, layout="torch",
                    in_axis=None, out_axis=None, batch_axis=(), shape=None, dtype=None,
-                   seed=None, stream=0, offset=0, threads=None):
+                   seed=None, stream=0, offset=0, threads=None, global_shape=None,
+                     start=None):
     """Glorot & Bengio (2010), uniform: U[-bound, bound) with
     ``bound = gain * sqrt(6 / (fan_in + fan_out))`` (computed as PyTorch's
     ``xavier_uniform_`` does: ``sqrt(3) * gain * sqrt(2 / (fan_in + fan_out))``).
@@ -60,20 +62,22 @@ def xavier_uniform(out=None, gain=1.0, *, fan_in=None, fan_out=None, layout="tor
     are given (which then allow any rank).  ``gain`` must be >= 0.
     """
     arr = _core.prepare_out(out, shape, dtype)
+    block = Block(arr, global_shape, start)
     gain = _real("gain", gain, nonneg=True)
-    seed, stream, offset, threads = _rng(seed, stream, offset, threads, arr.size)
-    fi, fo = _fans(arr, True, True, fan_in, fan_out, layout, in_axis, out_axis, batch_axis)
+    seed, stream, offset, threads = _rng(seed, stream, offset, threads, block.size)
+    fi, fo = _fans(block.shape, True, True, fan_in, fan_out, layout, in_axis, out_axis, batch_axis)
     if arr.size == 0:
         return _result(out, arr)
     std = gain * math.sqrt(2.0 / float(fi + fo))
     bound = math.sqrt(3.0) * std
-    _fill(arr, "uniform", bound, seed, stream, offset, threads)
+    _fill(arr, "uniform", bound, seed, stream, offset, threads, block)
     return _result(out, arr)
 
 
 def xavier_normal(out=None, gain=1.0, *, truncated=False, fan_in=None, fan_out=None,
                   layout="torch", in_axis=None, out_axis=None, batch_axis=(), shape=None,
-                  dtype=None, seed=None, stream=0, offset=0, threads=None):
+                  dtype=None, seed=None, stream=0, offset=0, threads=None, global_shape=None,
+                     start=None):
     """Glorot & Bengio (2010), normal: N(0, std^2) with
     ``std = gain * sqrt(2 / (fan_in + fan_out))`` (PyTorch's ``xavier_normal_``).
 
@@ -84,16 +88,17 @@ def xavier_normal(out=None, gain=1.0, *, truncated=False, fan_in=None, fan_out=N
     truncated, Keras-layout one).  ``gain`` must be >= 0.
     """
     arr = _core.prepare_out(out, shape, dtype)
+    block = Block(arr, global_shape, start)
     gain = _real("gain", gain, nonneg=True)
     truncated = _bool("truncated", truncated)
-    seed, stream, offset, threads = _rng(seed, stream, offset, threads, arr.size)
-    fi, fo = _fans(arr, True, True, fan_in, fan_out, layout, in_axis, out_axis, batch_axis)
+    seed, stream, offset, threads = _rng(seed, stream, offset, threads, block.size)
+    fi, fo = _fans(block.shape, True, True, fan_in, fan_out, layout, in_axis, out_axis, batch_axis)
     if arr.size == 0:
         return _result(out, arr)
     std = gain * math.sqrt(2.0 / float(fi + fo))
     if truncated:
         std = std / TRUNCATED_NORMAL_STD
-    _fill(arr, _normal_dist(truncated), std, seed, stream, offset, threads)
+    _fill(arr, _normal_dist(truncated), std, seed, stream, offset, threads, block)
     return _result(out, arr)
 
 
@@ -103,12 +108,12 @@ glorot_normal = xavier_normal
 
 # ---- Kaiming / He ----------------------------------------------------------------------
 
-def _kaiming_std(arr, a, mode, nonlinearity, fan_in, fan_out, layout, in_axis, out_axis,
+def _kaiming_std(shape, a, mode, nonlinearity, fan_in, fan_out, layout, in_axis, out_axis,
                  batch_axis):
     a = _real("a", a)
     mode = _choice("mode", mode, ("fan_in", "fan_out"))
     gain = calculate_gain(nonlinearity, a)
-    fi, fo = _fans(arr, mode == "fan_in", mode == "fan_out", fan_in, fan_out, layout,
+    fi, fo = _fans(shape, mode == "fan_in", mode == "fan_out", fan_in, fan_out, layout,
                    in_axis, out_axis, batch_axis)
     fan = fi if mode == "fan_in" else fo
     return gain, fan
@@ -134,7 +139,8 @@ def _warn_zero_element():
 def kaiming_uniform(out=None, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *,
                     fan_in=None, fan_out=None, layout="torch", in_axis=None,
                     out_axis=None, batch_axis=(), shape=None, dtype=None, seed=None,
-                    stream=0, offset=0, threads=None):
+                    stream=0, offset=0, threads=None, global_shape=None,
+                     start=None):
     """He et al. (2015), uniform: U[-bound, bound) with
     ``bound = sqrt(3) * gain / sqrt(fan)``, ``gain = calculate_gain(nonlinearity, a)``
     and fan = fan_in or fan_out by ``mode`` (PyTorch's ``kaiming_uniform_``;
@@ -145,22 +151,25 @@ def kaiming_uniform(out=None, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *
     (after the arguments are checked).
     """
     arr = _core.prepare_out(out, shape, dtype)
-    gain, fan = _kaiming_std(arr, a, mode, nonlinearity, fan_in, fan_out, layout,
+    block = Block(arr, global_shape, start)
+    gain, fan = _kaiming_std(block.shape, a, mode, nonlinearity, fan_in, fan_out, layout,
                              in_axis, out_axis, batch_axis)
-    seed, stream, offset, threads = _rng(seed, stream, offset, threads, arr.size)
-    if arr.size == 0:
+    seed, stream, offset, threads = _rng(seed, stream, offset, threads, block.size)
+    if block.size == 0:
         _warn_zero_element()
+    if arr.size == 0:
         return _result(out, arr)
     std = gain / math.sqrt(fan)
     bound = math.sqrt(3.0) * std
-    _fill(arr, "uniform", bound, seed, stream, offset, threads)
+    _fill(arr, "uniform", bound, seed, stream, offset, threads, block)
     return _result(out, arr)
 
 
 def kaiming_normal(out=None, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *,
                    truncated=False, fan_in=None, fan_out=None, layout="torch",
                    in_axis=None, out_axis=None, batch_axis=(), shape=None, dtype=None,
-                   seed=None, stream=0, offset=0, threads=None):
+                   seed=None, stream=0, offset=0, threads=None, global_shape=None,
+                     start=None):
     """He et al. (2015), normal: N(0, std^2) with ``std = gain / sqrt(fan)``
     (PyTorch's ``kaiming_normal_``).
 
@@ -171,19 +180,21 @@ def kaiming_normal(out=None, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *,
     Alias: ``he_normal``.  A zero-size ``out`` warns as ``kaiming_uniform``.
     """
     arr = _core.prepare_out(out, shape, dtype)
+    block = Block(arr, global_shape, start)
     truncated = _bool("truncated", truncated)
-    gain, fan = _kaiming_std(arr, a, mode, nonlinearity, fan_in, fan_out, layout,
+    gain, fan = _kaiming_std(block.shape, a, mode, nonlinearity, fan_in, fan_out, layout,
                              in_axis, out_axis, batch_axis)
-    seed, stream, offset, threads = _rng(seed, stream, offset, threads, arr.size)
-    if arr.size == 0:
+    seed, stream, offset, threads = _rng(seed, stream, offset, threads, block.size)
+    if block.size == 0:
         _warn_zero_element()
+    if arr.size == 0:
         return _result(out, arr)
     if truncated:
         std = math.sqrt(_gain_squared(nonlinearity, float(a), gain) / fan)
         std = std / TRUNCATED_NORMAL_STD
     else:
         std = gain / math.sqrt(fan)
-    _fill(arr, _normal_dist(truncated), std, seed, stream, offset, threads)
+    _fill(arr, _normal_dist(truncated), std, seed, stream, offset, threads, block)
     return _result(out, arr)
 
 
@@ -193,7 +204,7 @@ he_normal = kaiming_normal
 
 # ---- variance scaling (Keras / JAX) and LeCun -------------------------------------------
 
-def _keras_axes_fans(arr, input_axes, output_axes, fan_in, fan_out):
+def _keras_axes_fans(shape, input_axes, output_axes, fan_in, fan_out):
     """Keras 3's ``compute_fans(shape, input_axes, output_axes)``: the product
     of the sizes of the input axes and of the output axes (no receptive
     field: the other axes do not count); returns (fan_in, fan_out) to use as
@@ -207,34 +218,37 @@ def _keras_axes_fans(arr, input_axes, output_axes, fan_in, fan_out):
     if fan_in is not None or fan_out is not None:
         raise ValueError(f"give either input_axes=/output_axes= or fan_in=/fan_out=, not "
                          f"both (got fan_in={fan_in!r}, fan_out={fan_out!r})")
-    ins = _axes("input_axes", input_axes, arr.ndim)
-    outs = _axes("output_axes", output_axes, arr.ndim)
+    ins = _axes("input_axes", input_axes, len(shape))
+    outs = _axes("output_axes", output_axes, len(shape))
     if set(ins) & set(outs):
         raise ValueError(f"input_axes={input_axes!r} and output_axes={output_axes!r} "
-                         f"overlap for out.shape={arr.shape}")
-    return (math.prod(arr.shape[a] for a in ins), math.prod(arr.shape[a] for a in outs))
+                         f"overlap for out.shape={shape}")
+    return (math.prod(shape[a] for a in ins), math.prod(shape[a] for a in outs))
 
 
 def _variance_scaling(out, scale, mode, distribution, fan_in, fan_out, layout, in_axis,
                       out_axis, batch_axis, shape, dtype, seed, stream, offset, threads,
-                      keras=False, input_axes=None, output_axes=None):
+                      global_shape=None, start=None, keras=False, input_axes=None,
+                      output_axes=None):
     """keras=True: Keras 3's VarianceScaling -- modes fan_in/fan_out/fan_avg
     only, distribution "normal" means "truncated_normal", input_axes/
     output_axes as Keras, and the denominator is max(1.0, n)."""
     arr = _core.prepare_out(out, shape, dtype)
+    block = Block(arr, global_shape, start)
     scale = _real("scale", scale, positive=True)
     mode = _choice("mode", mode, _FAN_MODES[:3] if keras else _FAN_MODES)
     if keras and isinstance(distribution, str) and distribution.lower() == "normal":
         distribution = "truncated_normal"
     distribution = _choice("distribution", distribution, _DISTRIBUTIONS)
     if keras:
-        fan_in, fan_out = _keras_axes_fans(arr, input_axes, output_axes, fan_in, fan_out)
-        if arr.size == 0:     # Keras' fans of an empty weight may be 0
+        fan_in, fan_out = _keras_axes_fans(block.shape, input_axes, output_axes, fan_in,
+                                           fan_out)
+        if block.size == 0:   # Keras' fans of an empty weight may be 0
             fan_in = None if fan_in == 0 else fan_in
             fan_out = None if fan_out == 0 else fan_out
-    fi, fo = _fans(arr, mode != "fan_out", mode != "fan_in", fan_in, fan_out, layout,
+    fi, fo = _fans(block.shape, mode != "fan_out", mode != "fan_in", fan_in, fan_out, layout,
                    in_axis, out_axis, batch_axis)
-    seed, stream, offset, threads = _rng(seed, stream, offset, threads, arr.size)
+    seed, stream, offset, threads = _rng(seed, stream, offset, threads, block.size)
     if arr.size == 0:
         return _result(out, arr)
     if mode == "fan_in":
@@ -250,18 +264,19 @@ def _variance_scaling(out, scale, mode, distribution, fan_in, fan_out, layout, i
     variance = scale / denominator
     if distribution == "truncated_normal":
         _fill(arr, "truncated_normal", math.sqrt(variance) / TRUNCATED_NORMAL_STD,
-              seed, stream, offset, threads)
+              seed, stream, offset, threads, block)
     elif distribution == "uniform":
-        _fill(arr, "uniform", math.sqrt(3.0 * variance), seed, stream, offset, threads)
+        _fill(arr, "uniform", math.sqrt(3.0 * variance), seed, stream, offset, threads, block)
     else:
-        _fill(arr, "normal", math.sqrt(variance), seed, stream, offset, threads)
+        _fill(arr, "normal", math.sqrt(variance), seed, stream, offset, threads, block)
     return _result(out, arr)
 
 
 def variance_scaling(out=None, scale=1.0, mode="fan_in", distribution="truncated_normal",
                      *, fan_in=None, fan_out=None, layout="torch", in_axis=None,
                      out_axis=None, batch_axis=(), shape=None, dtype=None, seed=None,
-                     stream=0, offset=0, threads=None):
+                     stream=0, offset=0, threads=None, global_shape=None,
+                     start=None):
     """Keras/JAX ``variance_scaling``: variance = scale / n, n by ``mode``:
     ``"fan_in"``, ``"fan_out"``, ``"fan_avg"`` = (fan_in + fan_out) / 2,
     ``"fan_geo_avg"`` = sqrt(fan_in * fan_out) (JAX only).
@@ -279,26 +294,27 @@ def variance_scaling(out=None, scale=1.0, mode="fan_in", distribution="truncated
     """
     return _variance_scaling(out, scale, mode, distribution, fan_in, fan_out, layout,
                              in_axis, out_axis, batch_axis, shape, dtype, seed, stream,
-                             offset, threads)
+                             offset, threads, global_shape, start)
 
 
 def lecun_uniform(out=None, *, fan_in=None, layout="torch", in_axis=None, out_axis=None,
                   batch_axis=(), shape=None, dtype=None, seed=None, stream=0, offset=0,
-                  threads=None):
+                  threads=None, global_shape=None, start=None):
     """LeCun uniform: U[-limit, limit), ``limit = sqrt(3 / fan_in)``
     (``variance_scaling(1.0, "fan_in", "uniform")``)."""
     return _variance_scaling(out, 1.0, "fan_in", "uniform", fan_in, None, layout, in_axis,
                              out_axis, batch_axis, shape, dtype, seed, stream, offset,
-                             threads)
+                             threads, global_shape, start)
 
 
 def lecun_normal(out=None, *, truncated=False, fan_in=None, layout="torch", in_axis=None,
                  out_axis=None, batch_axis=(), shape=None, dtype=None, seed=None,
-                 stream=0, offset=0, threads=None):
+                 stream=0, offset=0, threads=None, global_shape=None,
+                     start=None):
     """LeCun normal: variance 1 / fan_in; N(0, 1/fan_in), or with
     ``truncated=True`` the Keras/JAX form (cut at +-2 sigma, sigma =
     sqrt(1/fan_in) / 0.87962566103423978)."""
     truncated = _bool("truncated", truncated)
     return _variance_scaling(out, 1.0, "fan_in", _normal_dist(truncated), fan_in, None,
                              layout, in_axis, out_axis, batch_axis, shape, dtype, seed,
-                             stream, offset, threads)
+                             stream, offset, threads, global_shape, start)

@@ -1,0 +1,172 @@
+/* The walk over a strided block of a global tensor, for one thread's range
+ * of the block's C-order indices.
+ *
+ * Element j of the block (C-order multi-index idx) has the logical index
+ * base + sum(idx[d] * lstride[d]): base and the logical strides come from
+ * the global shape and the block's start (the binding computes them), and
+ * a whole array is the block with lstride = its own C-order strides.
+ * Logical indices run consecutively over the trailing axes where the block
+ * spans the global tensor ("a logical run": a row of a column shard, a
+ * whole contiguous array).  Each run is generated in tiles aligned to
+ * FI_TILE in the logical index, straight into the output where its memory
+ * is contiguous and else into a stack buffer that is scattered by memory
+ * strides, so the cost per element does not depend on the layout.
+ *
+ * Nothing here allocates or keeps state. */
+#ifndef FASTINIT_WALK_H
+#define FASTINIT_WALK_H
+
+#include <string.h>
+
+#include "fastinit_core.h"
+
+#define FI_MAX_NDIM 64
+
+typedef struct {
+    const fi_plan *plan;
+    fi_kernel_fn run;
+    char *data;
+    int ndim;
+    const int64_t *shape, *strides;  /* the block: elements, bytes (any sign) */
+    const uint64_t *lstride;         /* logical index step per axis */
+    uint64_t base;                   /* logical index of element 0 */
+    size_t es;
+    int run_axis;                    /* logical runs span axes run_axis.. */
+    uint64_t run_len;                /* elements per logical run */
+    uint64_t direct_len;             /* memory-contiguous, aligned elements at the
+                                        end of each run's axes: whole runs or rows */
+    uint64_t lo, hi;                 /* this worker's C-order index range */
+} fi_job;
+
+/* Fills in a job's layout fields from its shape, strides and lstride. */
+static void fi_job_layout(fi_job *j)
+{
+    const int last = j->ndim - 1;
+    int k = last;
+    uint64_t len = (uint64_t)j->shape[last];
+    while (k > 0 && j->lstride[k - 1] == j->lstride[k] * (uint64_t)j->shape[k]) {
+        k--;
+        len *= (uint64_t)j->shape[k];
+    }
+    j->run_axis = k;
+    j->run_len = len;
+    /* the trailing axes (within the run) laid out C-contiguously in memory */
+    uint64_t direct = 1;
+    int aligned = (uintptr_t)j->data % j->es == 0;
+    for (int d = 0; d < j->ndim; d++)
+        aligned = aligned && j->strides[d] % (int64_t)j->es == 0;
+    if (aligned) {
+        for (int d = last; d >= k; d--) {
+            if (j->shape[d] != 1 && j->strides[d] != (int64_t)(direct * j->es))
+                break;
+            direct *= (uint64_t)j->shape[d];
+        }
+    }
+    j->direct_len = aligned ? direct : 0;
+}
+
+/* The memory position and multi-index of the block's C-order index i. */
+static char *fi_locate(const fi_job *j, uint64_t i, int64_t *idx)
+{
+    char *ptr = j->data;
+    for (int d = j->ndim - 1; d >= 0; d--) {
+        idx[d] = (int64_t)(i % (uint64_t)j->shape[d]);
+        i /= (uint64_t)j->shape[d];
+        ptr += idx[d] * j->strides[d];
+    }
+    return ptr;
+}
+
+static uint64_t fi_logical(const fi_job *j, const int64_t *idx)
+{
+    uint64_t e = j->base;
+    for (int d = 0; d < j->ndim; d++)
+        e += (uint64_t)idx[d] * j->lstride[d];
+    return e;
+}
+
+/* Advance (idx, ptr) by m elements in C order, the innermost axis first. */
+static char *fi_advance(const fi_job *j, int64_t *idx, char *ptr, uint64_t m)
+{
+    const int last = j->ndim - 1;
+    while (m > 0) {
+        uint64_t room = (uint64_t)(j->shape[last] - idx[last]);
+        uint64_t c = m < room ? m : room;
+        idx[last] += (int64_t)c;
+        ptr += (int64_t)c * j->strides[last];
+        m -= c;
+        for (int d = last; d > 0 && idx[d] == j->shape[d]; d--) {
+            ptr -= j->shape[d] * j->strides[d];
+            idx[d] = 0;
+            idx[d - 1]++;
+            ptr += j->strides[d - 1];
+        }
+    }
+    return ptr;
+}
+
+/* Copy n elements from src (packed) to the block from (idx, ptr) on in C
+ * order; returns the position after them.  Per-size copies so that each
+ * element is one (possibly unaligned) move. */
+#define FI_SCATTER_AS(T)                                                    \
+    for (uint64_t e = 0; e < c; e++)                                        \
+        memcpy(ptr + (int64_t)e * step, s + e * sizeof(T), sizeof(T))
+
+static char *fi_scatter(const fi_job *j, const char *src, uint64_t n, int64_t *idx,
+                        char *ptr)
+{
+    const int last = j->ndim - 1;
+    const int64_t step = j->strides[last];
+    const size_t es = j->es;
+    while (n > 0) {
+        uint64_t room = (uint64_t)(j->shape[last] - idx[last]);
+        uint64_t c = n < room ? n : room;
+        const char *s = src;
+        if (step == (int64_t)es)
+            memcpy(ptr, s, c * es);
+        else if (es == 2)
+            FI_SCATTER_AS(uint16_t);
+        else if (es == 4)
+            FI_SCATTER_AS(uint32_t);
+        else
+            FI_SCATTER_AS(uint64_t);
+        src += c * es;
+        n -= c;
+        ptr = fi_advance(j, idx, ptr, c);
+    }
+    return ptr;
+}
+#undef FI_SCATTER_AS
+
+/* The block's elements lo..hi-1. */
+static void fi_fill_range(const fi_job *j, uint64_t lo, uint64_t hi)
+{
+    int64_t idx[FI_MAX_NDIM];
+    char *ptr = fi_locate(j, lo, idx);
+    double buf[FI_TILE];
+    uint64_t i = lo;
+    while (i < hi) {
+        /* what is left of this logical run, and of the range */
+        uint64_t in_run = i % j->run_len;
+        uint64_t m = j->run_len - in_run;
+        if (m > hi - i)
+            m = hi - i;
+        const uint64_t e = fi_logical(j, idx);
+        if (j->direct_len == j->run_len || j->direct_len >= FI_TILE) {
+            /* a memory-contiguous stretch: the rest of this one, at most */
+            uint64_t rest = j->direct_len - in_run % j->direct_len;
+            m = m < rest ? m : rest;
+            j->run(j->plan, e, (size_t)m, ptr);
+            ptr = fi_advance(j, idx, ptr, m);
+        } else {
+            /* one tile, ending at a multiple of FI_TILE of the logical index */
+            uint64_t to_edge = FI_TILE - e % FI_TILE;
+            m = m < to_edge ? m : to_edge;
+            j->run(j->plan, e, (size_t)m, buf);
+            ptr = fi_scatter(j, (const char *)buf, m, idx, ptr);
+        }
+        i += m;
+    }
+}
+
+#endif

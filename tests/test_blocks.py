@@ -1,0 +1,295 @@
+"""Block fills: any block [start, start + shape) of a global C-order tensor,
+filled in one call, equals that block of the whole fill, bit for bit; the
+schemes take their fans from the global shape; bad blocks are refused
+before anything is written."""
+import math
+import os
+import signal
+import threading
+
+import numpy as np
+import pytest
+
+import fastinit
+from fastinit._core import BFLOAT16
+
+SENTINEL = 7.0
+FLOATS = [np.float32, np.float64, np.float16] + ([BFLOAT16] if BFLOAT16 is not None else [])
+
+FILLS = {
+    "uniform": (fastinit.uniform, dict(low=-1.0, high=2.0)),
+    "normal": (fastinit.normal, dict(mean=0.5, std=2.0)),
+    "truncated_normal": (fastinit.truncated_normal, dict(std=1.0, a=-1.5, b=0.5)),
+    "truncated_far_tail": (fastinit.truncated_normal, dict(std=1.0, a=40.0, b=41.0)),
+}
+
+
+def random_partition(rng, shape):
+    """Cut points per axis: 0 = c_0 <= c_1 <= ... <= c_k = n, some cuts
+    repeated (size-0 blocks) and uneven."""
+    cuts = []
+    for n in shape:
+        k = int(rng.integers(0, 4))
+        inner = np.sort(rng.integers(0, n + 1, size=k))
+        cuts.append([0, *inner.tolist(), n])
+    return cuts
+
+
+def blocks_of(cuts):
+    """Every block (start, block shape) of a partition given by its cuts."""
+    if not cuts:
+        yield (), ()
+        return
+    head, *rest = cuts
+    for a, b in zip(head[:-1], head[1:]):
+        for start, shape in blocks_of(rest):
+            yield (a, *start), (b - a, *shape)
+
+
+def assemble(fill, kwargs, global_shape, dtype, cuts, **kw):
+    whole = np.full(global_shape, SENTINEL, dtype)
+    count = 0
+    for start, shape in blocks_of(cuts):
+        block = np.full(shape, SENTINEL, dtype)
+        assert fill(block, **kwargs, **kw, global_shape=global_shape, start=start) is block
+        whole[tuple(slice(s, s + n) for s, n in zip(start, shape))] = block
+        count += 1
+    return whole, count
+
+
+SHAPES = [(37,), (23, 45), (7, 33, 18), (3, 4, 5, 17)]
+
+
+@pytest.mark.parametrize("name", FILLS)
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("global_shape", SHAPES, ids=str)
+def test_any_partition_assembles_to_the_whole_fill(name, dtype, global_shape):
+    fill, kwargs = FILLS[name]
+    kw = dict(seed=11, stream=3, offset=5)
+    expect = fill(shape=global_shape, dtype=dtype, **kwargs, **kw)
+    rng = np.random.default_rng(abs(hash((name, global_shape))) % 2**32)
+    for _ in range(3):
+        cuts = random_partition(rng, global_shape)
+        got, count = assemble(fill, kwargs, global_shape, dtype, cuts, **kw)
+        assert count >= 1
+        np.testing.assert_array_equal(got.view(np.uint8), expect.view(np.uint8))
+
+
+def test_random_bits_partition_and_threads():
+    g = (64, 3000)
+    expect = fastinit.random_bits(shape=g, seed=2, stream=9)
+    for threads in (1, 2):
+        got, _ = assemble(lambda out, **kw: fastinit.random_bits(out, **kw), {}, g,
+                          np.uint32, [[0, 5, 64], [0, 1000, 1001, 3000]], seed=2, stream=9,
+                          threads=threads)
+        np.testing.assert_array_equal(got, expect)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_large_blocks_with_threads(threads):
+    # blocks large enough that the fill is split over threads
+    g = (700, 1100)
+    expect = fastinit.normal(shape=g, seed=5, std=1.0)
+    for start, shape in [((0, 0), (700, 600)), ((0, 600), (700, 500)), ((350, 1), (350, 1099))]:
+        block = np.empty(shape, np.float32)
+        fastinit.normal(block, seed=5, std=1.0, global_shape=g, start=start, threads=threads)
+        np.testing.assert_array_equal(block, expect[start[0]:start[0] + shape[0],
+                                                    start[1]:start[1] + shape[1]])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_strided_block_destination(dtype):
+    # the block may itself be a non-contiguous view (e.g. a column slice of a
+    # Fortran-order buffer): only its logical position matters
+    g = (40, 50)
+    expect = fastinit.uniform(shape=g, dtype=dtype, seed=1)
+    buf = np.full((30, 60), SENTINEL, dtype, order="F")
+    view = buf[::2, 5:25][:, ::-1]                     # shape (15, 20), odd strides
+    fastinit.uniform(view, seed=1, global_shape=g, start=(10, 30))
+    np.testing.assert_array_equal(view, expect[10:25, 30:50])
+    mask = np.ones(buf.shape, bool)
+    mask[::2, 5:25] = False
+    assert np.all(buf[mask] == SENTINEL)
+
+
+def test_whole_array_as_its_own_block_and_offset_composition():
+    g = (8, 9)
+    whole = fastinit.normal(shape=g, seed=4, offset=100)
+    same = fastinit.normal(shape=g, seed=4, offset=100, global_shape=g)
+    np.testing.assert_array_equal(whole, same)
+    # element j of a block gets offset + ravel(start + j, global_shape)
+    one = fastinit.normal(shape=(1, 1), seed=4, offset=100, global_shape=g, start=(3, 7))
+    flat = fastinit.normal(shape=1, seed=4, offset=100 + 3 * 9 + 7)
+    assert one[0, 0] == flat[0]
+
+
+def test_zero_size_block_writes_nothing_and_is_checked():
+    out = np.empty((0, 4), np.float32)
+    fastinit.normal(out, seed=0, global_shape=(10, 4), start=(10, 0))
+    with pytest.raises(ValueError, match=r"does not fit"):
+        fastinit.normal(out, seed=0, global_shape=(10, 4), start=(11, 0))
+
+
+# ---- bad blocks: a clear error, nothing written -------------------------------------------
+
+BAD = [
+    (dict(global_shape=(10, 5), start=(6, 0)), ValueError, r"does not fit in global_shape"),
+    (dict(global_shape=(10, 5), start=(0, 1)), ValueError, r"does not fit in global_shape"),
+    (dict(global_shape=(10,), start=(0,)), ValueError, r"^global_shape=\(10,\) has 1 dim"),
+    (dict(global_shape=(10, 5), start=(0,)), ValueError, r"^start=\(0,\) has 1 entries"),
+    (dict(global_shape=(10, 5), start=(-1, 0)), ValueError, r"^start=\(-1, 0\) has a neg"),
+    (dict(global_shape=(10, -5), start=(0, 0)), ValueError, r"^global_shape=.* negative"),
+    (dict(start=(0, 0)), ValueError, r"^start=\(0, 0\) needs global_shape="),
+    (dict(global_shape="ab"), TypeError, r"^global_shape must be an int or a tuple"),
+    (dict(global_shape=(10, 5), start=(0.5, 0)), TypeError, r"^start must be an int or"),
+    (dict(global_shape=(10, 5), start=(0, None)), TypeError, r"^start must be an int or"),
+    (dict(global_shape=(2**40, 2**24), offset=1), ValueError,
+     r"^offset=1 plus the global_shape's size 18446744073709551616 exceeds 2\*\*64"),
+]
+
+ALL_FILLS = [fastinit.uniform, fastinit.normal, fastinit.truncated_normal,
+             fastinit.constant, fastinit.zeros, fastinit.ones]
+
+
+@pytest.mark.parametrize("kw, exc, match", BAD)
+@pytest.mark.parametrize("fill", ALL_FILLS, ids=lambda f: f.__name__)
+def test_bad_blocks_raise_before_writing(fill, kw, exc, match):
+    if "offset" in kw and fill in (fastinit.constant, fastinit.zeros, fastinit.ones):
+        pytest.skip("constants take no offset")
+    out = np.full((5, 5), SENTINEL, np.float32)
+    kw = dict(kw)
+    if fill not in (fastinit.constant, fastinit.zeros, fastinit.ones):
+        kw["seed"] = 0
+    with pytest.raises(exc, match=match):
+        fill(out, **kw)
+    assert np.all(out == SENTINEL)
+
+
+def test_end_of_stream_block():
+    # the last elements of the stream, as a block: offset + global size == 2**64
+    g = (4, 8)
+    off = 2**64 - 32
+    whole = fastinit.random_bits(shape=g, seed=1, offset=off)
+    block = fastinit.random_bits(shape=(2, 3), seed=1, offset=off, global_shape=g, start=(2, 5))
+    np.testing.assert_array_equal(block, whole[2:, 5:])
+
+
+# ---- schemes: fans from the global shape ---------------------------------------------------
+
+ELEMENTWISE = ["xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
+               "lecun_uniform", "lecun_normal", "variance_scaling", "uniform", "normal",
+               "truncated_normal", "xavier_uniform_", "kaiming_normal_", "uniform_",
+               "normal_", "trunc_normal_", "GlorotUniform", "GlorotNormal", "HeNormal",
+               "LecunUniform", "VarianceScaling", "RandomNormal", "RandomUniform",
+               "TruncatedNormal", "orthogonal", "Orthogonal", "sparse", "eye", "identity",
+               "zeros", "ones", "constant"]
+
+
+def scheme_kwargs(name):
+    return {"sparse": dict(sparsity=0.3)}.get(name, {})
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_scheme_blocks_equal_the_whole_scheme(name):
+    fn = fastinit.get(name)
+    g = (48, 40)
+    rand = fastinit.is_random(name)
+    kw = dict(scheme_kwargs(name), **(dict(seed=3, stream="w", offset=2) if rand else {}))
+    whole = fn(np.full(g, SENTINEL, np.float32), **kw)
+    got = np.full(g, SENTINEL, np.float32)
+    for (r0, r1) in [(0, 17), (17, 48)]:
+        for (c0, c1) in [(0, 1), (1, 33), (33, 40)]:
+            block = np.full((r1 - r0, c1 - c0), SENTINEL, np.float32)
+            fn(block, **kw, global_shape=g, start=(r0, c0))
+            got[r0:r1, c0:c1] = block
+    np.testing.assert_array_equal(got, whole)
+
+
+def test_column_shard_gets_the_bound_of_the_whole_weight():
+    g = (64, 4096)
+    shard = fastinit.xavier_uniform(np.empty((64, 512), np.float32), seed=0,
+                                    global_shape=g, start=(0, 1024))
+    bound = math.sqrt(6.0 / (64 + 4096))
+    assert np.abs(shard).max() < bound
+    # the shard's own width would give a bound 2.6 times larger: the samples show it
+    assert np.abs(shard).max() > 0.95 * bound
+
+
+@pytest.mark.parametrize("name, shape", [("delta_orthogonal", (3, 3, 8, 16)),
+                                         ("dirac", (8, 4, 3, 3)), ("dirac", (6, 6, 5))])
+def test_conv_scheme_blocks_equal_the_whole(name, shape):
+    fn = fastinit.get(name)
+    kw = dict(seed=1) if fastinit.is_random(name) else {}
+    whole = fn(np.full(shape, SENTINEL, np.float32), **kw)
+    got = np.full(shape, SENTINEL, np.float32)
+    cuts = [[0, n // 2, n] for n in shape]
+    for start, bshape in blocks_of(cuts):
+        block = np.full(bshape, SENTINEL, np.float32)
+        fn(block, **kw, global_shape=shape, start=start)
+        got[tuple(slice(s, s + n) for s, n in zip(start, bshape))] = block
+    np.testing.assert_array_equal(got, whole)
+
+
+def test_torch_default_bias_has_its_own_block():
+    g = (12, 30)
+    w, b = np.empty(g, np.float32), np.empty(12, np.float32)
+    fastinit.torch_default(w, b, seed=7, stream="fc")
+    ws, bs = np.empty((4, 30), np.float32), np.empty(4, np.float32)
+    fastinit.torch_default(ws, bs, seed=7, stream="fc", global_shape=g, start=(8, 0),
+                           bias_global_shape=(12,), bias_start=(8,))
+    np.testing.assert_array_equal(ws, w[8:])
+    np.testing.assert_array_equal(bs, b[8:])
+    # the same shard by offsets: the bias's offset is its own (8), not the weight's
+    ws2, bs2 = np.empty((4, 30), np.float32), np.empty(4, np.float32)
+    fastinit.torch_default(ws2, bs2, seed=7, stream="fc", offset=8 * 30, bias_offset=8,
+                           fan_in=30)
+    np.testing.assert_array_equal(ws2, w[8:])
+    np.testing.assert_array_equal(bs2, b[8:])
+    # a bias alone, from fan_in
+    b_alone = np.empty(12, np.float32)
+    fastinit.torch_default(None, b_alone, fan_in=30, seed=7, stream="fc")
+    np.testing.assert_array_equal(b_alone, b)
+
+
+# ---- layouts: strided fills equal contiguous ones ---------------------------------------
+
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
+def test_transposed_and_fortran_layouts(dtype):
+    k = np.empty((3, 3, 40, 50), dtype)
+    kt = k.transpose(3, 2, 0, 1)
+    f = np.empty((5000, 2), dtype, order="F")
+    for arr in (kt, f, f[::3], kt[:, ::-1]):
+        fastinit.normal(arr, seed=9, std=1.0)
+        expect = fastinit.normal(np.empty(arr.shape, dtype), seed=9, std=1.0)
+        np.testing.assert_array_equal(arr.view(np.uint8) if arr.flags.c_contiguous else
+                                      np.ascontiguousarray(arr).view(np.uint8),
+                                      expect.view(np.uint8))
+
+
+# ---- Ctrl-C ------------------------------------------------------------------------------
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name == "nt",
+                    reason="needs POSIX signals")
+@pytest.mark.parametrize("threads", [1, 2])
+def test_sigint_stops_a_long_fill(threads):
+    out = np.full(1 << 26, SENTINEL, np.float64)        # 512 MiB, ~1 s of the slow kernel
+    timer = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            fastinit.truncated_normal(out, std=1.0, a=-30.0, b=-29.0, seed=0,
+                                      threads=threads)
+            # the fill may finish first on a fast machine: the signal still
+            # arrives, here
+            for _ in range(100):
+                threading.Event().wait(0.01)
+    finally:
+        timer.cancel()
+    # what was written has its value; the rest was left as it was
+    written = out != SENTINEL
+    if written.all():
+        pytest.skip("the fill finished before the signal arrived")
+    expect = fastinit.truncated_normal(shape=1 << 16, dtype=np.float64, std=1.0, a=-30.0,
+                                       b=-29.0, seed=0, threads=1)
+    head = written[:1 << 16]
+    np.testing.assert_array_equal(out[:1 << 16][head], expect[head])
