@@ -116,19 +116,6 @@ def _touched(tensor):
 
 # ---- block of a DTensor shard -------------------------------------------------------
 
-def _core_has_block_fill():
-    try:
-        _core.zeros(np.empty(0, np.float32))
-        _core.uniform(np.empty((0,), np.float32), 0.0, 1.0, seed=0, global_shape=(0,),
-                      start=(0,))
-    except TypeError:
-        return False
-    return True
-
-
-_BLOCK_FILL = _core_has_block_fill()
-
-
 def _shard_block(dt):
     """(local tensor, global_shape, start) of a DTensor's local shard."""
     from torch.distributed.tensor import Partial
@@ -149,26 +136,15 @@ def _shard_block(dt):
 
 def _fill(tensor, scheme, args, kwargs, seed, stream, offset=0):
     """The registry scheme ``scheme`` on ``tensor`` (a Tensor, Parameter or
-    DTensor) in place; returns ``tensor``."""
+    DTensor) in place; returns ``tensor``.  A DTensor's local shard gets its
+    block of the global tensor (the core's block fill: logical indices, fans
+    and bounds of the global tensor), so the shards assemble to the fill of
+    the whole tensor bit for bit, whatever the mesh and placements."""
     fn = _registry.get(scheme)
-    random = _registry.is_random(fn)
-    rng = dict(seed=seed, stream=stream, offset=offset) if random else {}
+    rng = dict(seed=seed, stream=stream, offset=offset) if _registry.is_random(fn) else {}
     if _is_dtensor(tensor):
         local, global_shape, start = _shard_block(tensor)
-        if random and local.numel() != math.prod(global_shape):
-            if scheme not in _ELEMENTWISE:
-                raise ValueError(f"{scheme} is not element-wise: it cannot fill one shard "
-                                 f"of a sharded DTensor on its own (fill the full tensor "
-                                 f"and distribute it)")
-            if not _BLOCK_FILL:
-                raise NotImplementedError(
-                    "filling a DTensor shard needs the core's block fill (fills taking "
-                    "global_shape= and start=), which this fastinit build lacks")
-            rng.update(global_shape=global_shape, start=start)
-        elif not random and local.numel() != math.prod(global_shape):
-            raise ValueError(f"{scheme} writes a structure (not element-wise values); "
-                             f"it cannot fill one shard of a sharded DTensor")
-        fn(as_array(local), *args, **rng, **kwargs)
+        fn(as_array(local), *args, global_shape=global_shape, start=start, **rng, **kwargs)
         _touched(local)
         return tensor
     if tensor.numel() == 0 and scheme in ("kaiming_uniform_", "kaiming_normal_"):
@@ -456,6 +432,7 @@ class _Router(TorchFunctionMode):
         self.seed = _core.check_seed(seed)
         self.unrouted = _core._choice("unrouted", unrouted, ("raise", "warn"))
         self.by_storage, self.order = _targets(model)
+        self.by_id = {id(t.tensor): t for t in self.order}
         self.passthrough = 0
         self.in_rule = None
         self.reports = []
@@ -464,6 +441,9 @@ class _Router(TorchFunctionMode):
     def locate(self, t):
         """(target, None) for a whole target, (target, (start, shape)) for a
         block of one, None for a tensor that is not (part of) a target."""
+        tgt = self.by_id.get(id(t))
+        if tgt is not None and tgt.tensor is t:
+            return tgt, None        # (also a DTensor whose local shard is empty)
         key = _storage_key(t) if isinstance(t, torch.Tensor) else None
         for tgt in self.by_storage.get(key, ()):
             p = tgt.tensor
@@ -534,30 +514,24 @@ class _Router(TorchFunctionMode):
         return tensor
 
     def _fill_block(self, tgt, tensor, block, scheme, args, kwargs):
-        """A fill of a block of a parameter: its elements take the logical
-        indices they have in the whole parameter; fans are the block's own
-        (torch.nn.init computes them from the tensor it is given)."""
+        """A fill of a block of a parameter (a slice, a row): its elements
+        take the logical indices they have in the whole parameter (the core's
+        block fill); fans are the block's own, as torch.nn.init computes them
+        from the tensor it is given."""
         start, bshape = block
-        pshape = tuple(tgt.tensor.shape)
-        strides = _c_strides(pshape)
-        lo = sum(a * s for a, s in zip(start, strides))
         if not _registry.is_random(scheme):
             _fill(tensor, scheme, args, kwargs, None, 0)
         elif scheme not in _ELEMENTWISE:
-            # a structured scheme on a block: its own stream, named by the block
+            # a structured scheme of the block's own shape, on a stream of its own
             _fill(tensor, scheme, args, kwargs, self.seed, f"{tgt.name}@{list(start)}")
         else:
-            hi = sum((a + n - 1) * s for a, n, s in zip(start, bshape, strides)) + 1
-            fans = {}
             if scheme.startswith(("xavier", "kaiming")):
                 fi, fo = compute_fans(tuple(tensor.shape))
-                fans = dict(fan_in=fi, fan_out=fo)
-            span = torch.empty(hi - lo, dtype=tensor.dtype)
-            _registry.get(scheme)(as_array(span), *args, seed=self.seed, stream=tgt.name,
-                                  offset=lo, **fans, **kwargs)
-            # the block's elements sit in the span at the parent's strides
-            view = span.as_strided(bshape, strides).reshape(tuple(tensor.shape))
-            tensor.detach().copy_(view)
+                kwargs = dict(kwargs, fan_in=fi, fan_out=fo)
+            arr = as_array(tensor).reshape(bshape)     # leading 1s: still a view
+            _registry.get(scheme)(arr, *args, seed=self.seed, stream=tgt.name,
+                                  global_shape=tuple(tgt.tensor.shape), start=start,
+                                  **kwargs)
             _touched(tensor)
         tgt.fills.append(scheme)
 
@@ -844,8 +818,7 @@ def init_(model, seed=None, rules=None, *, base="own", initializer_range=None,
         run_base = base
     router = _Router(model, seed, unrouted)
     for tgt in router.order:
-        if _is_dtensor(tgt.tensor) and tgt.tensor._local_tensor.is_meta or (
-                not _is_dtensor(tgt.tensor) and tgt.tensor.is_meta):
+        if _is_meta(tgt.tensor):
             raise ValueError(f"{tgt.name} is on the meta device: use "
                              f"fastinit.torch.materialize_(model, seed=...)")
         for pattern, fn in rule_list:
@@ -908,6 +881,10 @@ def meta_init():
         nn.Module.register_parameter = original
 
 
+def _is_meta(t):
+    return (t._local_tensor if _is_dtensor(t) else t).is_meta
+
+
 def _materialize_tensors(model, alloc):
     """Replace every meta parameter and buffer by ``alloc(meta_tensor)``,
     keeping tied ones tied; returns the ids of the new tensors."""
@@ -938,10 +915,14 @@ def materialize_(model, seed=None, rules=None, *, base="own", initializer_range=
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if any(_is_dtensor(p) for p in model.parameters()):
-        before = {id(t) for t in list(model.parameters()) + list(model.buffers())}
-        model.to_empty(device="cpu")      # FSDP2 re-shards its parameters itself
-        needs = {id(t) for t in list(model.parameters()) + list(model.buffers())}
-        needs -= before - needs
+        # FSDP2 / DTensor parameters: to_empty lets FSDP2 re-shard its own
+        # parameters; the tensors that were on meta are those to initialize
+        def named():
+            return [(n, t) for n, t in list(model.named_parameters(remove_duplicate=False))
+                    + list(model.named_buffers(remove_duplicate=False))]
+        was_meta = {n for n, t in named() if _is_meta(t)}
+        model.to_empty(device="cpu")
+        needs = {id(t) for n, t in named() if n in was_meta}
     else:
         needs = _materialize_tensors(model, lambda t: torch.empty_like(t, device="cpu"))
     return init_(model, seed, rules, base=base, initializer_range=initializer_range,
