@@ -51,11 +51,10 @@ class UnroutedInitWarning(UserWarning):
 
 
 def _dtensor_type():
-    try:
-        from torch.distributed.tensor import DTensor
-    except ImportError:  # pragma: no cover - torch built without distributed
-        return None
-    return DTensor
+    # no import: torch.distributed.tensor takes seconds to import, and no
+    # tensor can be a DTensor before someone has imported it
+    mod = sys.modules.get("torch.distributed.tensor")
+    return getattr(mod, "DTensor", None)
 
 
 def _is_dtensor(t):
@@ -621,7 +620,10 @@ _TORCH_MODULES = ("torch.nn.init", "torch.nn.modules.activation",
 
 
 @contextlib.contextmanager
-def _patch_init_functions():
+def _patch_init_functions(replacements=None):
+    """torch.nn.init's functions replaced by ``replacements`` (name ->
+    function; default: the router's), wherever they are bound by name."""
+    replacements = _PATCHED if replacements is None else replacements
     saved = []
     try:
         for modname in _TORCH_MODULES:
@@ -629,14 +631,14 @@ def _patch_init_functions():
             for name in _TORCH_NAMES:
                 if mod is not None and getattr(mod, name, None) is _ORIGINALS[name]:
                     saved.append((mod, name))
-                    setattr(mod, name, _PATCHED[name])
+                    setattr(mod, name, replacements[name])
         hf = sys.modules.get("transformers.initialization")
         table = getattr(hf, "TORCH_INIT_FUNCTIONS", None)
         hf_saved = dict(table) if isinstance(table, dict) else None
         if hf_saved is not None:
             for name in _TORCH_NAMES:
                 if name in table:
-                    table[name] = _PATCHED[name]
+                    table[name] = replacements[name]
         yield
     finally:
         for mod, name in saved:
@@ -857,14 +859,44 @@ def init_(model, seed=None, rules=None, *, base="own", initializer_range=None,
 
 # ---- meta device ------------------------------------------------------------------------------
 
+def _skip_on_meta(name):
+    original = _ORIGINALS[name]
+
+    def skip(tensor, *args, **kwargs):
+        if isinstance(tensor, torch.Tensor) and _is_meta(tensor):
+            return tensor
+        return original(tensor, *args, **kwargs)
+    skip.__name__ = name
+    return skip
+
+
+_SKIP_ON_META = {name: _skip_on_meta(name) for name in _TORCH_NAMES}
+_META_NOOPS = frozenset({torch.Tensor.normal_, torch.Tensor.uniform_, torch.Tensor.random_,
+                         torch.Tensor.bernoulli_, torch.Tensor.exponential_,
+                         torch.Tensor.cauchy_, torch.Tensor.log_normal_,
+                         torch.Tensor.geometric_})
+
+
+class _MetaNoops(TorchFunctionMode):
+    """Random fills of meta tensors do nothing -- and skip PyTorch's Python
+    meta kernels, whose first call imports for seconds."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func in _META_NOOPS and args and _is_meta(args[0]):
+            return args[0]
+        return func(*args, **(kwargs or {}))
+
+
 @contextlib.contextmanager
 def meta_init():
     """Build a model whose parameters are on the meta device while its
     buffers are computed for real on the CPU (RoPE ``inv_freq``, masks), so
-    that ``materialize_`` has their values; the parameters' init code runs
-    on meta tensors, which costs nothing.  (A model built under
-    ``torch.device("meta")`` also works when its init code recomputes its
-    buffers, as transformers' ``_init_weights`` does for RoPE.)"""
+    that ``materialize_`` has their values.  Each parameter is created on
+    the CPU (allocated, never touched) and moved to meta as it is
+    registered; the init code then runs on meta tensors, where its fills do
+    nothing.  (A model built under ``torch.device("meta")`` also works when
+    its init code recomputes its buffers, as transformers' ``_init_weights``
+    does for RoPE.)"""
     original = nn.Module.register_parameter
 
     def register_parameter(self, name, param):
@@ -876,7 +908,8 @@ def meta_init():
             self._parameters[name] = meta
     nn.Module.register_parameter = register_parameter
     try:
-        yield
+        with _patch_init_functions(_SKIP_ON_META), _MetaNoops():
+            yield
     finally:
         nn.Module.register_parameter = original
 

@@ -410,3 +410,39 @@ def test_hf_gpt2_conv1d_in_out_layout():
     name = "transformer.h.1.attn.c_proj.weight"
     assert np.array_equal(m.get_parameter(name).detach().numpy(),
                           ref("normal_", (32, 32), 0.0, std, name=name))
+
+
+# ---- references bound before init_ ran ----------------------------------------------------------
+
+_EARLY_UNIFORM = torch.nn.init.uniform_          # as `from torch.nn.init import uniform_`
+_EARLY_XAVIER_NORMAL = torch.nn.init.xavier_normal_
+
+
+class EarlyBound(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Parameter(torch.empty(4, 6))
+        self.b = nn.Parameter(torch.empty(5, 3))
+
+    def reset_parameters(self):
+        _EARLY_UNIFORM(self.a, -2.0, 3.0)        # dispatches to the routing mode
+        _EARLY_XAVIER_NORMAL(self.b, gain=0.5)   # its inner Tensor.normal_ is routed
+
+
+def test_init_functions_bound_early_are_routed_too():
+    m = fit.init_(EarlyBound(), seed=6)
+    assert np.array_equal(m.a.detach().numpy(), ref("uniform_", (4, 6), -2.0, 3.0, name="a",
+                                                    seed=6))
+    assert np.array_equal(m.b.detach().numpy(), ref("xavier_normal_", (5, 3), 0.5, name="b",
+                                                    seed=6))
+
+
+def test_meta_init_runs_no_fill_and_restores_torch():
+    register = nn.Module.register_parameter
+    with fit.meta_init():
+        m = Net()
+        assert torch.nn.init.normal_ is not fit._ORIGINALS["normal_"]
+    assert torch.nn.init.normal_ is fit._ORIGINALS["normal_"]
+    assert all(p.is_meta for p in m.parameters())
+    assert nn.Module.register_parameter is register
+    assert not nn.Linear(2, 2).weight.is_meta
