@@ -693,7 +693,10 @@ def _hf_own(model):
         m.__dict__.pop("_is_hf_initialized", None)
     for t in list(hf.parameters()) + list(hf.buffers()):
         t.__dict__.pop("_is_hf_initialized", None)
-    hf.initialize_weights()
+    if hasattr(hf, "initialize_weights"):       # transformers >= 4.50
+        hf.initialize_weights()
+    else:                                       # older: what its init_weights applies
+        hf.apply(hf._initialize_weights)
 
 
 def _is_norm(m):
