@@ -19,7 +19,6 @@ nothing here samples by itself.
 import contextlib
 import fnmatch
 import json
-import math
 import os
 import sys
 import warnings
@@ -532,7 +531,6 @@ class _Router(TorchFunctionMode):
                                   global_shape=tuple(tgt.tensor.shape), start=start,
                                   **kwargs)
             _touched(tensor)
-        tgt.fills.append(scheme)
 
     # -- calls of torch functions and Tensor methods --------------------------------
     def __torch_function__(self, func, types, args=(), kwargs=None):
@@ -1040,5 +1038,4 @@ def save_initialized(model, path, seed=None, rules=None, *, base="own",
             params, buffers = saved[id(m)]
             m._parameters.update(params)
             m._buffers.update(buffers)
-        del mm
     return path

@@ -2,7 +2,6 @@
 materialization, order independence, seed checkpoints."""
 import inspect
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -219,7 +218,8 @@ def test_views_fill_their_block_of_the_parameter():
         def reset_parameters(self):
             nn.init.normal_(self.w[:, :4], std=2.0)      # a column block
             self.w[:, 4:].data.normal_(0.0, 2.0)
-    h = fit.init_(Halves(), seed=1)
+    h, report = fit.init_(Halves(), seed=1, return_report=True)
+    assert report["w"] == ["normal_", "normal_"]      # both halves, each recorded once
     assert np.array_equal(h.w.detach().numpy(), ref("normal_", (6, 10), 0.0, 2.0, name="w",
                                                     seed=1))
 
