@@ -325,11 +325,12 @@ def canonical_name(name, wrappers=()):
 # ---- the router: the model's own init code with fastinit fills ---------------------------------
 
 class _Target:
-    __slots__ = ("name", "tensor", "aliases", "is_buffer", "written", "fills", "rule",
-                 "covered")
+    __slots__ = ("name", "qual", "tensor", "aliases", "is_buffer", "written", "fills",
+                 "rule", "covered")
 
-    def __init__(self, name, tensor, is_buffer):
+    def __init__(self, name, qual, tensor, is_buffer):
         self.name = name
+        self.qual = qual        # the qualified name in the model as given
         self.tensor = tensor
         self.aliases = [name]
         self.is_buffer = is_buffer
@@ -366,7 +367,7 @@ def _targets(model):
             if name not in tgt.aliases:
                 tgt.aliases.append(name)
             continue
-        tgt = by_id[id(t)] = _Target(name, t, is_buffer)
+        tgt = by_id[id(t)] = _Target(name, qual, t, is_buffer)
         order.append(tgt)
     names = {}
     for tgt in order:
@@ -758,6 +759,17 @@ def _parse_rules(rules):
     return out
 
 
+def _replaced(model, tgt):
+    """Whether the init code registered a new, real tensor in tgt's place."""
+    path, _, attr = tgt.qual.rpartition(".")
+    try:
+        owner = model.get_submodule(path)
+    except AttributeError:
+        return False
+    now = (owner._buffers if tgt.is_buffer else owner._parameters).get(attr)
+    return now is not None and now is not tgt.tensor and not _is_meta(now)
+
+
 def init_(model, seed=None, rules=None, *, base="own", initializer_range=None,
           unrouted="raise", untouched="warn", return_report=False, _needs=None):
     """Initialize ``model`` in place by its own init code, every random fill
@@ -842,6 +854,9 @@ def init_(model, seed=None, rules=None, *, base="own", initializer_range=None,
                     tgt.written = True
     finally:
         _Router.active = None
+    for tgt in router.order:
+        if not tgt.written and _replaced(model, tgt):
+            tgt.written = True      # the init code assigned a new tensor (self.freqs = ...)
     needs = router.order if _needs is None else [t for t in router.order
                                                  if id(t.tensor) in _needs]
     missing = [t.name for t in needs if not t.written and (not t.is_buffer or _needs)]

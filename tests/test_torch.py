@@ -446,3 +446,32 @@ def test_meta_init_runs_no_fill_and_restores_torch():
     assert all(p.is_meta for p in m.parameters())
     assert nn.Module.register_parameter is register
     assert not nn.Linear(2, 2).weight.is_meta
+
+
+class Titan(nn.Module):
+    """torchtitan's pattern: an init_weights() that also recomputes buffers."""
+
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(10, 4)
+        self.out = nn.Linear(4, 10, bias=False)
+        self.register_buffer("freqs", self._freqs(), persistent=False)
+
+    @staticmethod
+    def _freqs():
+        return 1.0 / (10000.0 ** (torch.arange(0, 4, 2, dtype=torch.float32) / 4))
+
+    def init_weights(self):
+        nn.init.normal_(self.tok.weight)
+        nn.init.trunc_normal_(self.out.weight, std=0.02, a=-0.06, b=0.06)
+        with torch.device(self.freqs.device):
+            self.freqs = self._freqs()
+
+
+def test_torchtitan_style_init_weights_from_torch_device_meta():
+    with torch.device("meta"):
+        m = Titan()
+    fit.materialize_(m, seed=0, base=lambda model: model.init_weights())
+    assert torch.equal(m.freqs, Titan._freqs())
+    assert np.array_equal(m.out.weight.detach().numpy(),
+                          ref("trunc_normal_", (10, 4), 0.0, 0.02, -0.06, 0.06, name="out.weight"))
