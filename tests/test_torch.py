@@ -475,3 +475,23 @@ def test_torchtitan_style_init_weights_from_torch_device_meta():
     assert torch.equal(m.freqs, Titan._freqs())
     assert np.array_equal(m.out.weight.detach().numpy(),
                           ref("trunc_normal_", (10, 4), 0.0, 0.02, -0.06, 0.06, name="out.weight"))
+
+
+def test_every_parameter_of_torch_s_module_zoo_is_routed():
+    zoo = nn.ModuleDict({
+        "gru": nn.GRU(6, 5, num_layers=2), "lstm": nn.LSTM(6, 4, proj_size=2),
+        "bn": nn.BatchNorm2d(3), "gn": nn.GroupNorm(2, 4), "rms": nn.RMSNorm(4),
+        "convt": nn.ConvTranspose2d(3, 4, 3), "conv3": nn.Conv3d(2, 3, 2),
+        "bil": nn.Bilinear(3, 4, 5), "prelu": nn.PReLU(3),
+        "bag": nn.EmbeddingBag(7, 3), "mha_kv": nn.MultiheadAttention(6, 2, kdim=4, vdim=5),
+        "enc": nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, batch_first=True),
+        "tf": nn.Transformer(8, 2, 1, 1, 16, batch_first=True),
+    })
+    m, report = fit.init_(zoo, seed=0, untouched="raise", return_report=True)
+    assert all(report[n] for n, _ in m.named_parameters())
+    w = m["gru"].weight_hh_l1
+    b = 1 / math.sqrt(5)
+    assert np.array_equal(w.detach().numpy(), ref("uniform_", (15, 5), -b, b,
+                                                  name="gru.weight_hh_l1"))
+    assert np.array_equal(m["tf"].encoder.layers[0].linear1.weight.detach().numpy(),
+                          ref("xavier_uniform_", (16, 8), name="tf.encoder.layers.0.linear1.weight"))
