@@ -1,4 +1,5 @@
-"""Markdown table and plot from a pytest-benchmark JSON of bench/test_bench_fills.py.
+"""Markdown table and plot from a pytest-benchmark JSON of bench/test_bench_fills.py
+(and bench/test_bench_dask.py: its "dask-cluster" rows, no plot).
 
 Usage:
     pytest bench --benchmark-json=bench/results/run.json
@@ -16,7 +17,7 @@ import sys
 from pathlib import Path
 
 LIBS = {"fastinit": "fastinit", "numpy": "NumPy", "torch": "PyTorch", "jax": "JAX",
-        "scipy": "SciPy"}
+        "scipy": "SciPy", "dask": "Dask"}
 ORDER = {"variant": ["warm", "cold"], "fill": ["uniform", "normal", "truncated_normal"],
          "dtype": ["float32", "float64", "float16", "bfloat16"]}
 NOTES = """\

@@ -249,7 +249,10 @@ static int fi_work(fi_shared *s, fi_interrupt_fn interrupted, void *ctx)
         if (lo >= s->n)
             return 0;
         uint64_t hi = s->n - lo > s->quantum ? lo + s->quantum : s->n;
-        fi_fill_range(&s->job, lo, hi);
+        if (s->job.panel_axis >= 0)
+            fi_fill_panels(&s->job, lo, hi);
+        else
+            fi_fill_range(&s->job, lo, hi);
         if (interrupted != NULL && hi < s->n && interrupted(ctx)) {
             s->stop = 1;
             return 1;
@@ -299,7 +302,12 @@ int fi_fill(const fi_plan *plan, fi_path_id path, char *data, int ndim,
     j->lstride = ndim > 0 ? lstride : &uone;
     j->base = base;
     j->es = plan->dtype == FI_F64 ? 8 : (plan->dtype == FI_F16 || plan->dtype == FI_BF16) ? 2 : 4;
+    j->size = n;
     fi_job_layout(j);
+    fi_view_store view;
+    if (fi_plan_panels(j, &view))    /* count panels x view elements */
+        n = (n / (uint64_t)shape[j->panel_axis]) *
+            (((uint64_t)shape[j->panel_axis] + j->panel_width - 1) / j->panel_width);
 
     uint64_t t = threads > 1 ? (uint64_t)threads : 1;
     if (t > FI_MAX_THREADS)

@@ -21,8 +21,11 @@
 #include "fastinit_core.h"
 
 #define FI_MAX_NDIM 64
+/* A panel: panel_width rows of up to FI_PANEL_LEN elements each. */
+#define FI_PANEL_LEN 256
+#define FI_PANEL_BYTES 16384
 
-typedef struct {
+typedef struct fi_job {
     const fi_plan *plan;
     fi_kernel_fn run;
     char *data;
@@ -30,12 +33,17 @@ typedef struct {
     const int64_t *shape, *strides;  /* the block: elements, bytes (any sign) */
     const uint64_t *lstride;         /* logical index step per axis */
     uint64_t base;                   /* logical index of element 0 */
+    uint64_t size;                   /* elements of the block */
     size_t es;
     int run_axis;                    /* logical runs span axes run_axis.. */
     uint64_t run_len;                /* elements per logical run */
     uint64_t direct_len;             /* memory-contiguous, aligned elements at the
                                         end of each run's axes: whole runs or rows */
-    uint64_t lo, hi;                 /* this worker's C-order index range */
+    /* panels (see fi_fill_panels): the axis innermost in memory but not
+     * logically, and the block without that axis */
+    int panel_axis;                  /* -1: no panels */
+    uint64_t panel_width;            /* values of panel_axis per panel */
+    const struct fi_job *view;
 } fi_job;
 
 /* Fills in a job's layout fields from its shape, strides and lstride. */
@@ -167,6 +175,108 @@ static void fi_fill_range(const fi_job *j, uint64_t lo, uint64_t hi)
         }
         i += m;
     }
+}
+
+/* Panels, for blocks whose memory-innermost axis is not the logical one
+ * (a transposed kernel, Fortran order): tiles of the logical runs of
+ * panel_width neighbouring positions along that axis are generated side by
+ * side and written out together, so each store of panel_width elements
+ * fills whole cache lines instead of touching one element of each.  The
+ * range [lo, hi) counts panels x view elements: q = panel * V + v. */
+#define FI_GATHER_AS(T)                                                      \
+    for (uint64_t r = 0; r < rows; r++)                                      \
+        memcpy(base + (int64_t)r * step_m, b + (r * mt + p) * sizeof(T), sizeof(T))
+
+static void fi_fill_panels(const fi_job *j, uint64_t lo, uint64_t hi)
+{
+    const fi_job *v = j->view;
+    const int m = j->panel_axis;
+    const uint64_t V = v->size, w = j->panel_width, size_m = (uint64_t)j->shape[m];
+    const int64_t step_m = j->strides[m];
+    const size_t es = j->es;
+    double buf[FI_PANEL_BYTES / sizeof(double)];
+    char *const b = (char *)buf;
+    int64_t idx[FI_MAX_NDIM];
+    uint64_t q = lo;
+    while (q < hi) {
+        const uint64_t panel = q / V, first_m = panel * w;
+        const uint64_t rows = size_m - first_m < w ? size_m - first_m : w;
+        uint64_t pos = q % V;
+        char *ptr = fi_locate(v, pos, idx);
+        const uint64_t end = hi - q < V - pos ? hi : q + (V - pos);
+        while (q < end) {
+            uint64_t mt = v->run_len - pos % v->run_len;
+            mt = mt < end - q ? mt : end - q;
+            mt = mt < FI_PANEL_LEN ? mt : FI_PANEL_LEN;
+            const uint64_t e = fi_logical(v, idx) + first_m * j->lstride[m];
+            for (uint64_t r = 0; r < rows; r++)
+                j->run(j->plan, e + r * j->lstride[m], (size_t)mt, b + r * mt * es);
+            /* out[view position p, first_m + r] = row r, element p */
+            char *base = ptr + (int64_t)first_m * step_m;
+            for (uint64_t p = 0; p < mt; p++) {
+                if (es == 2)
+                    FI_GATHER_AS(uint16_t);
+                else if (es == 4)
+                    FI_GATHER_AS(uint32_t);
+                else
+                    FI_GATHER_AS(uint64_t);
+                char *next = fi_advance(v, idx, ptr, 1);
+                base += next - ptr;
+                ptr = next;
+            }
+            q += mt;
+            pos += mt;
+        }
+    }
+}
+#undef FI_GATHER_AS
+
+/* Whether to fill j in panels along its memory-innermost axis, and the view
+ * without that axis (its arrays in *store).  Worth it when that axis is not
+ * the last, its neighbours are close in memory and the logical runs of the
+ * rest are long enough to generate in tiles. */
+typedef struct {
+    fi_job job;
+    int64_t shape[FI_MAX_NDIM], strides[FI_MAX_NDIM];
+    uint64_t lstride[FI_MAX_NDIM];
+} fi_view_store;
+
+static int fi_plan_panels(fi_job *j, fi_view_store *store)
+{
+    j->panel_axis = -1;
+    if (j->ndim < 2 || j->direct_len == j->run_len || j->direct_len >= FI_TILE)
+        return 0;
+    int m = -1;
+    for (int d = 0; d < j->ndim; d++) {
+        int64_t a = j->strides[d] < 0 ? -j->strides[d] : j->strides[d];
+        if (j->shape[d] > 1 && (m < 0 || a < (j->strides[m] < 0 ? -j->strides[m] : j->strides[m])))
+            m = d;
+    }
+    if (m < 0 || m == j->ndim - 1 || j->strides[m] != (int64_t)j->es)
+        return 0;
+    fi_job *v = &store->job;
+    *v = *j;
+    v->ndim = j->ndim - 1;
+    for (int d = 0, k = 0; d < j->ndim; d++) {
+        if (d == m)
+            continue;
+        store->shape[k] = j->shape[d];
+        store->strides[k] = j->strides[d];
+        store->lstride[k] = j->lstride[d];
+        k++;
+    }
+    v->shape = store->shape;
+    v->strides = store->strides;
+    v->lstride = store->lstride;
+    fi_job_layout(v);
+    if (v->run_len < 64)
+        return 0;
+    v->size = j->size / (uint64_t)j->shape[m];
+    uint64_t w = FI_PANEL_BYTES / (FI_PANEL_LEN * j->es);
+    j->panel_axis = m;
+    j->panel_width = w;
+    j->view = v;
+    return 1;
 }
 
 #endif

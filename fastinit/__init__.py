@@ -18,6 +18,8 @@ from ._core import (
 from ._fans import calculate_gain, compute_fans
 from ._generator import Generator
 from ._checks import derived_stream
+from ._explain import explain
+from ._explain_symmetry import explain_symmetry
 from ._matrix import delta_orthogonal, dirac, eye, identity, orthogonal, sparse
 from ._registry import get, initialize, is_random, names
 from ._torch_default import torch_default
@@ -40,7 +42,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Generator", "TRUNCATED_NORMAL_STD", "calculate_gain", "compute_fans", "constant",
-    "delta_orthogonal", "derived_stream", "dirac", "eye", "get", "glorot_normal",
+    "delta_orthogonal", "derived_stream", "dirac", "explain", "explain_symmetry", "eye", "get", "glorot_normal",
     "glorot_uniform", "he_normal", "he_uniform", "identity", "initialize", "is_random",
     "kaiming_normal", "kaiming_uniform", "lecun_normal", "lecun_uniform", "names", "normal", "ones",
     "orthogonal", "random_bits", "show_config", "sparse", "stream_id", "torch_default",

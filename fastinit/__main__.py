@@ -1,4 +1,4 @@
-"""python -m fastinit {bench,config}: see ``python -m fastinit -h``."""
+"""python -m fastinit {bench,config,explain}: see ``python -m fastinit -h``."""
 import argparse
 import sys
 
@@ -28,7 +28,7 @@ def _threads(text):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m fastinit",
                                      description="fastinit command-line tools.")
-    commands = parser.add_subparsers(dest="command", metavar="{bench,config}")
+    commands = parser.add_subparsers(dest="command", metavar="{bench,config,explain}")
     bench = commands.add_parser(
         "bench", help="throughput table: fastinit vs NumPy (and PyTorch)",
         description="Fill one preallocated buffer per dtype with each init; print "
@@ -41,11 +41,15 @@ def main(argv=None):
     bench.add_argument("--quick", action="store_true",
                        help="smaller default size and fewer repeats (a few seconds)")
     commands.add_parser("config", help="print the SIMD path, thread count and build")
+    from . import _explain_cli
+    explain = _explain_cli.add_parser(commands)
     args = parser.parse_args(argv)
 
     if args.command == "config":
         from . import show_config
         show_config()
+    elif args.command == "explain":
+        return _explain_cli.run(args, explain)
     elif args.command == "bench":
         from . import _bench
         size = args.size or (1 << 22 if args.quick else 1 << 24)

@@ -266,6 +266,20 @@ def test_transposed_and_fortran_layouts(dtype):
                                       expect.view(np.uint8))
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_panels_of_a_large_transposed_kernel(threads, dtype):
+    # large enough for several threads, and the transposed axis (130) is not
+    # a multiple of any panel width
+    kt = np.empty((3, 3, 100, 130), dtype).transpose(3, 2, 0, 1)[:, :, ::-1]
+    fastinit.uniform(kt, seed=2, threads=threads)
+    expect = fastinit.uniform(shape=kt.shape, dtype=dtype, seed=2, threads=1)
+    np.testing.assert_array_equal(kt, expect)
+    blk = np.empty((5, 7, 3, 3), dtype, order="F")[:, :, :, ::-1]
+    fastinit.uniform(blk, seed=2, global_shape=kt.shape, start=(120, 93, 0, 0))
+    np.testing.assert_array_equal(blk, expect[120:125, 93:100])
+
+
 # ---- Ctrl-C ------------------------------------------------------------------------------
 
 @pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name == "nt",
