@@ -5,10 +5,10 @@
  * vectorizes; with -ffp-contract=off, explicit fma() and no fast-math they
  * round exactly as written, so every path gives the same bits.
  *
- * FI_RUN works in chunks of up to FI_TILE elements starting at multiples of
- * FI_GRAIN in the logical index: Philox words of the chunk into a stack
- * buffer, then the transform into the output (or into a stack buffer for
- * partial chunks, f16 and bf16).  Nothing is allocated. */
+ * FI_RUN works in chunks of up to FI_TILE elements starting at Philox blocks
+ * in the logical index: Philox words of the chunk into a stack buffer, then
+ * the transform into the output (partial blocks at the ends through a small
+ * stack buffer).  Nothing is allocated. */
 #include <string.h>
 
 #include "fastinit_core.h"
@@ -70,23 +70,24 @@ static inline fi_layout fi_layout_of(fi_kernel_id k)
     return k == FI_K_NORMAL32 ? FI_PAIRS : k == FI_K_NORMAL64 ? FI_PLANES : FI_STREAM;
 }
 
-/* Chunks start at multiples of FI_GRAIN elements (whole Philox blocks and
- * normal pairs) and span up to FI_TILE, so a short fill computes at most
- * FI_GRAIN - 1 elements it does not store. */
-#define FI_GRAIN 16
-
+/* Chunks start at a Philox block (epb elements: whole normal pairs too) and
+ * span up to FI_TILE.  The transform writes the chunk's whole blocks straight
+ * into the output; only a partial block at either end goes through a small
+ * buffer, so a short or unaligned fill computes fewer than 2 epb elements it
+ * does not store, and copies none but those it stores from that block. */
 void FI_RUN(const fi_plan *p, uint64_t first, size_t n, void *out)
 {
     const unsigned epb = 4 / fi_words_per_element(p->kernel); /* elements per block */
     const size_t es = fi_elsize(p->dtype);
+    const fi_layout layout = fi_layout_of(p->kernel);
     uint32_t words[FI_TILE * 2];
-    double tmp[FI_TILE];                        /* room for any element type */
+    double tmp[4];                              /* one block of any element type */
     char *o = (char *)out;
-    uint64_t chunk = first - first % FI_GRAIN;  /* logical index of the chunk */
+    uint64_t chunk = first - first % epb;       /* logical index of the chunk */
     size_t skip = (size_t)(first - chunk);
     while (n > 0) {
         size_t want = skip + n;
-        size_t len = want >= FI_TILE ? FI_TILE : (want + FI_GRAIN - 1) / FI_GRAIN * FI_GRAIN;
+        size_t len = want >= FI_TILE ? FI_TILE : (want + epb - 1) / epb * epb;
         size_t take = len - skip < n ? len - skip : n;
         /* whole vector batches, which fit the buffer's every layout (its
          * capacities are multiples of any batch): a short fill then costs
@@ -94,12 +95,21 @@ void FI_RUN(const fi_plan *p, uint64_t first, size_t n, void *out)
         _Static_assert(FI_TILE / 4 % FI_PHILOX_BATCH == 0 && FI_TILE / 2 % FI_PHILOX_BATCH == 0,
                        "every layout's capacity (FI_TILE/4 or FI_TILE/2 blocks) is whole batches");
         size_t nb = (len / epb + FI_PHILOX_BATCH - 1) / FI_PHILOX_BATCH * FI_PHILOX_BATCH;
-        FI_PHILOX_WORDS(&p->key, chunk / epb, nb, words, fi_layout_of(p->kernel), FI_TILE / 2);
-        if (skip == 0 && take == len) {
-            fi_tile(p, words, o, len);
-        } else {
-            fi_tile(p, words, tmp, len);
-            memcpy(o, (char *)tmp + skip * es, take * es);
+        FI_PHILOX_WORDS(&p->key, chunk / epb, nb, words, layout, FI_TILE / 2);
+        /* blocks [b0, b1) lie wholly inside [skip, skip + take) */
+        const size_t end = skip + take;
+        const size_t b0 = (skip + epb - 1) / epb, b1 = end / epb;
+        if (b0 < b1)
+            fi_tile(p, fi_layout_at(words, layout, b0), o + (b0 * epb - skip) * es,
+                    (b1 - b0) * epb);
+        if (skip % epb) {                       /* the head: part of block 0 */
+            size_t stop = end < epb ? end : epb;
+            fi_tile(p, words, tmp, epb);
+            memcpy(o, (char *)tmp + skip * es, (stop - skip) * es);
+        }
+        if (end % epb && b1 >= b0) {            /* the tail: part of block b1 */
+            fi_tile(p, fi_layout_at(words, layout, b1), tmp, epb);
+            memcpy(o + (b1 * epb - skip) * es, tmp, (end - b1 * epb) * es);
         }
         o += take * es;
         n -= take;
