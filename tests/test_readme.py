@@ -14,6 +14,8 @@ def test_readme_has_examples():
 
 @pytest.mark.parametrize("code", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
 def test_readme_example_runs(code):
+    if "import torch" in code:      # the PyTorch section's examples need the extra
+        pytest.importorskip("torch")
     if "fastinit.dask" in code:   # the optional extra fastinit[dask]
         pytest.importorskip("dask.array")
     exec(compile("import numpy as np\nimport fastinit\n" + code, str(README), "exec"), {})
