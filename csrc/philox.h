@@ -194,13 +194,17 @@ static inline void fi_philox_words_avx2(const fi_philox_key *k, uint64_t block,
     }
     size_t j = 0;
     /* Vector passes only while the low counter word cannot wrap inside one:
-     * FI_AVX2_GROUPS groups side by side, then single groups for the rest. */
+     * FI_AVX2_GROUPS groups side by side, then 2 and 1 for the rest. */
     while (nblocks - j >= FI_AVX2_BLOCKS &&
            (uint32_t)(block + j) <= UINT32_MAX - FI_AVX2_BLOCKS) {
         fi_philox_pass_avx2(k, ks0, ks1, block + j, FI_AVX2_GROUPS, out, j, layout, stride);
         j += FI_AVX2_BLOCKS;
     }
-    while (nblocks - j >= 8 && (uint32_t)(block + j) <= UINT32_MAX - 8) {
+    if (nblocks - j >= 16 && (uint32_t)(block + j) <= UINT32_MAX - 16) {
+        fi_philox_pass_avx2(k, ks0, ks1, block + j, 2, out, j, layout, stride);
+        j += 16;
+    }
+    if (nblocks - j >= 8 && (uint32_t)(block + j) <= UINT32_MAX - 8) {
         fi_philox_pass_avx2(k, ks0, ks1, block + j, 1, out, j, layout, stride);
         j += 8;
     }
@@ -290,14 +294,18 @@ static inline void fi_philox_words_avx512(const fi_philox_key *k, uint64_t block
     }
     size_t j = 0;
     /* Vector passes only while the low counter word cannot wrap inside one:
-     * FI_AVX512_GROUPS groups side by side, then single groups for the rest. */
+     * FI_AVX512_GROUPS groups side by side, then 2 and 1 for the rest. */
     while (nblocks - j >= FI_AVX512_BLOCKS &&
            (uint32_t)(block + j) <= UINT32_MAX - FI_AVX512_BLOCKS) {
         fi_philox_pass_avx512(k, ks0, ks1, block + j, FI_AVX512_GROUPS, out, j, layout,
                               stride);
         j += FI_AVX512_BLOCKS;
     }
-    while (nblocks - j >= 8 && (uint32_t)(block + j) <= UINT32_MAX - 8) {
+    if (nblocks - j >= 16 && (uint32_t)(block + j) <= UINT32_MAX - 16) {
+        fi_philox_pass_avx512(k, ks0, ks1, block + j, 2, out, j, layout, stride);
+        j += 16;
+    }
+    if (nblocks - j >= 8 && (uint32_t)(block + j) <= UINT32_MAX - 8) {
         fi_philox_pass_avx512(k, ks0, ks1, block + j, 1, out, j, layout, stride);
         j += 8;
     }
