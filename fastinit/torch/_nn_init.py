@@ -1,0 +1,127 @@
+"""The ``torch.nn.init`` names: same signatures, defaults and formulas,
+plus ``seed=``/``stream=``; routed through an active ``init_``.
+"""
+import torch
+
+from .. import _core, _registry
+from .._fans import calculate_gain as _calculate_gain
+from .._generator import Generator
+from ._fill_tensor import _fill
+from ._router import _Router
+
+
+def _torch_generator_error():
+    return TypeError("generator: a torch.Generator cannot drive fastinit's fills; pass "
+                     "seed= and stream= (or a fastinit.Generator as generator=)")
+
+
+def _init(tensor, scheme, args, generator, seed, stream, kwargs=None):
+    """The drop-in functions' common body: route through an active ``init_``
+    (when seed, stream and generator are all left out), else fill directly."""
+    kwargs = kwargs or {}
+    router = _Router.active
+    if router is not None and seed is None and stream is None:
+        return router.fill(tensor, scheme, args, kwargs)
+    if generator is not None:
+        if not isinstance(generator, Generator):
+            if isinstance(generator, torch.Generator):
+                raise _torch_generator_error()
+            raise TypeError(f"generator must be a fastinit.Generator or None, got "
+                            f"{type(generator).__name__}")
+        if seed is not None or stream is not None:
+            raise TypeError("give generator= or seed=/stream=, not both")
+        if not _registry.is_random(scheme):
+            return _fill(tensor, scheme, args, kwargs, None, 0)
+        seed = generator.seed
+        stream = _core.stream_id(f"{generator.name}#{generator.calls}")
+        out = _fill(tensor, scheme, args, kwargs, seed, stream)
+        generator.calls += 1
+        return out
+    return _fill(tensor, scheme, args, kwargs, seed, 0 if stream is None else stream)
+
+
+def calculate_gain(nonlinearity, param=None):
+    """``torch.nn.init.calculate_gain`` (fastinit's table: also case-insensitive)."""
+    return _calculate_gain(nonlinearity, param)
+
+
+def uniform_(tensor, a=0.0, b=1.0, generator=None, *, seed=None, stream=None):
+    """``torch.nn.init.uniform_``: U[a, b) (``b`` never produced)."""
+    return _init(tensor, "uniform_", (a, b), generator, seed, stream)
+
+
+def normal_(tensor, mean=0.0, std=1.0, generator=None, *, seed=None, stream=None):
+    """``torch.nn.init.normal_``: N(mean, std^2)."""
+    return _init(tensor, "normal_", (mean, std), generator, seed, stream)
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None, *, seed=None,
+                  stream=None):
+    """``torch.nn.init.trunc_normal_``: N(mean, std^2) restricted to [a, b],
+    ``a``/``b`` absolute bounds as in PyTorch (exact inverse CDF)."""
+    return _init(tensor, "trunc_normal_", (mean, std, a, b), generator, seed, stream)
+
+
+def constant_(tensor, val):
+    """``torch.nn.init.constant_``."""
+    return _init(tensor, "constant_", (val,), None, None, None)
+
+
+def ones_(tensor):
+    """``torch.nn.init.ones_``."""
+    return _init(tensor, "ones_", (), None, None, None)
+
+
+def zeros_(tensor):
+    """``torch.nn.init.zeros_``."""
+    return _init(tensor, "zeros_", (), None, None, None)
+
+
+def eye_(tensor):
+    """``torch.nn.init.eye_``: the identity on a 2-D tensor."""
+    return _init(tensor, "eye_", (), None, None, None)
+
+
+def dirac_(tensor, groups=1):
+    """``torch.nn.init.dirac_``."""
+    return _init(tensor, "dirac_", (groups,), None, None, None)
+
+
+def xavier_uniform_(tensor, gain=1.0, generator=None, *, seed=None, stream=None):
+    """``torch.nn.init.xavier_uniform_``: U[-b, b), b = gain sqrt(6 / (fan_in + fan_out))."""
+    return _init(tensor, "xavier_uniform_", (gain,), generator, seed, stream)
+
+
+def xavier_normal_(tensor, gain=1.0, generator=None, *, seed=None, stream=None):
+    """``torch.nn.init.xavier_normal_``: N(0, std^2), std = gain sqrt(2 / (fan_in + fan_out))."""
+    return _init(tensor, "xavier_normal_", (gain,), generator, seed, stream)
+
+
+def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu",
+                     generator=None, *, seed=None, stream=None):
+    """``torch.nn.init.kaiming_uniform_``: U[-b, b), b = gain sqrt(3 / fan)."""
+    return _init(tensor, "kaiming_uniform_", (a, mode, nonlinearity), generator, seed,
+                 stream)
+
+
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu",
+                    generator=None, *, seed=None, stream=None):
+    """``torch.nn.init.kaiming_normal_``: N(0, std^2), std = gain / sqrt(fan)."""
+    return _init(tensor, "kaiming_normal_", (a, mode, nonlinearity), generator, seed,
+                 stream)
+
+
+def orthogonal_(tensor, gain=1.0, generator=None, *, seed=None, stream=None):
+    """``torch.nn.init.orthogonal_`` (QR in float64 whatever the dtype)."""
+    return _init(tensor, "orthogonal_", (gain,), generator, seed, stream)
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None, *, seed=None, stream=None):
+    """``torch.nn.init.sparse_``; its zero pattern is a function of the seed."""
+    return _init(tensor, "sparse_", (sparsity, std), generator, seed, stream)
+
+
+def fill_(tensor, scheme, *args, seed=None, stream=None, **kwargs):
+    """Any scheme ``fastinit.get`` knows, by name, on a tensor:
+    ``fill_(w, "he_normal", truncated=True, seed=0, stream="w")``."""
+    return _init(tensor, scheme, args, None, seed, stream, kwargs)
