@@ -298,15 +298,14 @@ class Unallocated:
         self.size = math.prod(dims)
 
 
-# Below this many bytes an array is allocated at once: it cannot fail, and
-# a call that then refuses an argument has written nothing (and the
-# placeholder would cost a microsecond, a third of a small fill).
-_DEFER_BYTES = 1 << 20
-
-
-def _unallocated(dims, dt):
-    nbytes = math.prod(dims) * dt.itemsize
-    if nbytes < _DEFER_BYTES:
+cdef object _unallocated(tuple dims, object dt):
+    # Below 1 MiB an array is allocated at once: that cannot fail, a call
+    # that then refuses an argument has written nothing, and the placeholder
+    # would cost more than a small fill's checks.
+    cdef object nbytes = dt.itemsize
+    for d in dims:
+        nbytes *= d
+    if nbytes < 1048576:               # 1 MiB
         return np.empty(dims, dtype=dt)
     if nbytes > sys.maxsize:
         raise ValueError(f"shape={dims} of {dt} is larger than any array can be")
@@ -322,10 +321,8 @@ def allocate(arr):
 
 
 def _allocate_checked(arr, seed, stream, offset, threads):
-    """``allocate`` after the checks the fill makes itself (seed, stream,
-    offset, threads), so that they too come before the allocation."""
-    if type(arr) is not Unallocated:
-        return arr
+    """``allocate(arr)`` (an Unallocated) after the checks the fill makes
+    itself (seed, stream, offset, threads), so that they too come first."""
     if seed is not None:
         check_seed(seed)
     stream_id(stream)
@@ -463,16 +460,16 @@ def random_bits(out=None, *, shape=None, seed=None, stream=0, offset=0, threads=
     arr = prepare_out(out, shape, None if out is not None else np.uint32,
                       allowed=(np.dtype(np.uint32),))
     cdef double params[1]
-    arr = _allocate_checked(arr, seed, stream, offset, threads)
+    if type(arr) is Unallocated:
+        arr = _allocate_checked(arr, seed, stream, offset, threads)
     _fill(arr, FI_BITS, params, seed, stream, offset, threads)
-    return returned(out, arr)
+    return arr if out is None or type(out) is Unallocated else out   # (returned(), inline)
 
 
-cdef int _zero_signs(double w, double x, double y=1.0, double z=1.0):
+cdef int _zero_signs(double x, double y):
     # The caches below key on values, and -0.0 == 0.0: this part of the key
     # keeps the two apart (uniform(-0.0, -0.0) must fill -0.0, always).
-    return ((w == 0 and signbit(w) != 0) | (x == 0 and signbit(x) != 0) << 1
-            | (y == 0 and signbit(y) != 0) << 2 | (z == 0 and signbit(z) != 0) << 3)
+    return (x == 0 and signbit(x) != 0) | (y == 0 and signbit(y) != 0) << 1
 
 
 @functools.lru_cache(maxsize=256)
@@ -505,9 +502,10 @@ def uniform(out=None, low=-0.05, high=0.05, *, shape=None, dtype=None, seed=None
     params[0] = lo_d
     params[1] = hi_d
     params[2] = top
-    arr = _allocate_checked(arr, seed, stream, offset, threads)
+    if type(arr) is Unallocated:
+        arr = _allocate_checked(arr, seed, stream, offset, threads)
     _fill(arr, FI_UNIFORM, params, seed, stream, offset, threads)
-    return returned(out, arr)
+    return arr if out is None or type(out) is Unallocated else out   # (returned(), inline)
 
 
 # Largest |z| each working precision can produce (normal and truncated normal
@@ -550,9 +548,10 @@ def normal(out=None, mean=0.0, std=0.05, *, shape=None, dtype=None, seed=None,
     cdef double params[2]
     params[0] = mean
     params[1] = std
-    arr = _allocate_checked(arr, seed, stream, offset, threads)
+    if type(arr) is Unallocated:
+        arr = _allocate_checked(arr, seed, stream, offset, threads)
     _fill(arr, FI_NORMAL, params, seed, stream, offset, threads)
-    return returned(out, arr)
+    return arr if out is None or type(out) is Unallocated else out   # (returned(), inline)
 
 
 @functools.lru_cache(maxsize=256)
@@ -592,7 +591,8 @@ def truncated_normal(out=None, mean=0.0, std=0.05, a=-2.0, b=2.0, *, shape=None,
     arr = prepare_out(out, shape, dtype)
     mean, std = _real("mean", mean), _real("std", std)
     a, b = _real("a", a, allow_inf=True), _real("b", b, allow_inf=True)
-    lo, hi = _truncated_params(arr.dtype, mean, std, a, b, _zero_signs(mean, std, a, b))
+    # (the signs of zero bounds change no clamp: only mean's and std's count)
+    lo, hi = _truncated_params(arr.dtype, mean, std, a, b, _zero_signs(mean, std))
     cdef double params[6]
     params[0] = mean
     params[1] = std
@@ -600,9 +600,10 @@ def truncated_normal(out=None, mean=0.0, std=0.05, a=-2.0, b=2.0, *, shape=None,
     params[3] = b
     params[4] = lo
     params[5] = hi
-    arr = _allocate_checked(arr, seed, stream, offset, threads)
+    if type(arr) is Unallocated:
+        arr = _allocate_checked(arr, seed, stream, offset, threads)
     _fill(arr, FI_TRUNCNORM, params, seed, stream, offset, threads)
-    return returned(out, arr)
+    return arr if out is None or type(out) is Unallocated else out   # (returned(), inline)
 
 
 def constant(out=None, value=0.0, *, shape=None, dtype=None):
@@ -614,7 +615,7 @@ def constant(out=None, value=0.0, *, shape=None, dtype=None):
         raise ValueError(f"value={value} is outside the range of {arr.dtype}")
     arr = allocate(arr)
     arr[...] = v
-    return returned(out, arr)
+    return arr if out is None or type(out) is Unallocated else out   # (returned(), inline)
 
 
 def zeros(out=None, *, shape=None, dtype=None):
