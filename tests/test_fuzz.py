@@ -323,6 +323,19 @@ def test_no_scheme_writes_inf(name, data):
                {p: value, **({"seed": 0} if name in RANDOM else {})})
 
 
+@FUZZ_CHEAP
+@given(data=st.data())
+def test_truncation_bounds_of_any_size(data):
+    """Bounds from 0 to beyond any tail mass, on either side, in units of a
+    std that keeps the values in range: finite, inside the bounds."""
+    bound = st.one_of(signed(BIG_FLOATS + [0.0, 1.0, 2.0, 40.0, math.inf]), st.floats(-50, 50))
+    a, b = sorted([data.draw(bound, label="a"), data.draw(bound, label="b")])
+    std = data.draw(st.sampled_from([1.0, 1e-20, 1e-200]), label="std")
+    dt = data.draw(st.sampled_from(FLOATS), label="dtype")
+    check_call("truncated_normal", fastinit.truncated_normal, np.empty(64, dt), None,
+               dict(mean=0.0, std=std, a=a, b=b, seed=0))
+
+
 @pytest.mark.parametrize("name", sorted(PARAMS))
 @FUZZ
 @given(data=st.data())
