@@ -24,9 +24,11 @@ promises:
 Deterministic (derandomized, no example database) and sized for CI:
 ``FASTINIT_FUZZ_EXAMPLES`` (default 25) examples per function.
 """
+import atexit
 import functools
 import math
 import os
+import shutil
 import tempfile
 import warnings
 from fractions import Fraction
@@ -137,6 +139,7 @@ RNG = dict(seed=st.one_of(st.integers(0, 2 ** 64 - 1), st.sampled_from(WRONG)),
 # ---- arrays ---------------------------------------------------------------------------------
 
 _MEMMAP_DIR = tempfile.mkdtemp(prefix="fastinit-fuzz-")
+atexit.register(shutil.rmtree, _MEMMAP_DIR, ignore_errors=True)
 
 
 KINDS = ["C", "C", "F", "F", "step", "neg", "misaligned", "broadcast", "memmap", "memoryview",
