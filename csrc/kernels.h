@@ -158,16 +158,16 @@ static void fi_tile(const fi_plan *p, const uint32_t *words, void *dst, size_t n
         for (size_t i = 0; i < n; i++) {
             double u = ((double)(int32_t)(words[i] >> 8) + 0.5) * 0x1p-24;
             float x = (float)(p->d.mean + p->d.std * fi_tail_sample(&p->d, u));
-            x = x < p->f.lo ? p->f.lo : x;
-            f32[i] = x > p->f.hi ? p->f.hi : x;
+            x = x >= p->f.lo ? x : p->f.lo;          /* (a NaN becomes lo) */
+            f32[i] = x <= p->f.hi ? x : p->f.hi;
         }
         break;
     case FI_K_TAIL64:
         for (size_t i = 0; i < n; i++) {
             double u = (fi_u53(words[2 * i], words[2 * i + 1]) + 0x1p-54);
             double x = p->d.mean + p->d.std * fi_tail_sample(&p->d, u);
-            x = x < p->d.lo ? p->d.lo : x;
-            ((double *)dst)[i] = x > p->d.hi ? p->d.hi : x;
+            x = x >= p->d.lo ? x : p->d.lo;
+            ((double *)dst)[i] = x <= p->d.hi ? x : p->d.hi;
         }
         return;
     default:

@@ -267,8 +267,8 @@ static inline void fi_trunc32(const fi_consts32 *c, const uint32_t *restrict w,
     fi_ndtri_tilef(p, z, n);
     for (size_t i = 0; i < n; i++) {
         float x = fi_fmaf(std, fi_float32(fi_bits32(z[i]) ^ flip[i]), mean);
-        x = x < lo ? lo : x;
-        out[i] = x > hi ? hi : x;
+        x = x >= lo ? x : lo;          /* (a NaN becomes lo) */
+        out[i] = x <= hi ? x : hi;
     }
 }
 
@@ -291,8 +291,8 @@ static inline void fi_trunc32_via64(const fi_consts64 *c, const uint32_t *restri
     fi_ndtri_tile(p, z, n);
     for (size_t i = 0; i < n; i++) {
         float x = (float)fi_fma(std, fi_float64(fi_bits64(z[i]) ^ flip[i]), mean);
-        x = x < lo ? lo : x;
-        out[i] = x > hi ? hi : x;
+        x = x >= lo ? x : lo;          /* (a NaN becomes lo) */
+        out[i] = x <= hi ? x : hi;
     }
 }
 
@@ -316,16 +316,23 @@ static inline void fi_trunc64(const fi_consts64 *c, const uint32_t *restrict w,
     fi_ndtri_tile(p, z, n);
     for (size_t i = 0; i < n; i++) {
         double x = fi_fma(std, fi_float64(fi_bits64(z[i]) ^ flip[i]), mean);
-        x = x < lo ? lo : x;
-        out[i] = x > hi ? hi : x;
+        x = x >= lo ? x : lo;          /* (a NaN becomes lo) */
+        out[i] = x <= hi ? x : hi;
     }
 }
 
 /* ---- Setup and the far tail, in double, scalar ---------------------------- */
 
-/* e^x for x in [-708, 709], from the same operations on every platform. */
+/* e^x for x in [-708, 709], from the same operations on every platform;
+ * 0 below -1100 and inf above 1100 (where 2^k underflows or overflows
+ * anyway), so that the range reduction never converts a k beyond int (the
+ * set-up evaluates e^(-t^2/2) for bounds t up to 1.8e308, and -inf). */
 static inline double fi_exp(double x)
 {
+    if (x < -1100.0)
+        return 0.0;
+    if (!(x <= 1100.0))                 /* above, or NaN */
+        return x > 0 ? INFINITY : x;
     double k = floor(x * 1.44269504088896340736 + 0.5);
     double r = (x - k * FI_LN2_HI) - k * FI_LN2_LO;   /* |r| <= 0.35 */
     double p = 1.0;
@@ -431,6 +438,10 @@ static inline double fi_log1m(double y) /* ln(1 - y), y in [0, 1) */
  * The plan uses it only for alpha > 36. */
 static inline double fi_tail_sample(const fi_consts64 *c, double u)
 {
+    /* Beyond 2^500 alpha^2 may overflow, and every x in [alpha, beta] that
+     * has probability is alpha to double precision (x - alpha < 38 / alpha). */
+    if (c->alpha > 0x1p500)
+        return c->alpha;
     double target = fi_log1m(u * c->d);
     double x = sqrt(c->alpha * c->alpha - 2.0 * target);
     for (int it = 0; it < 6; it++) {

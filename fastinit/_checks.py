@@ -15,12 +15,21 @@ import numpy as np
 from . import _core
 from ._fans import _check_layout, compute_fans
 
-def _real(name, value, *, nonneg=False, positive=False):
-    """A finite real number as a float, or TypeError/ValueError naming it."""
+def _float(name, value):
+    """float(value) for a real number; an int or Fraction beyond the double
+    range is +-inf (the callers refuse or accept infinities)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r} "
                         f"of type {type(value).__name__}")
-    v = float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def _real(name, value, *, nonneg=False, positive=False):
+    """A finite real number as a float, or TypeError/ValueError naming it."""
+    v = _float(name, value)
     if not math.isfinite(v):
         raise ValueError(f"{name}={value!r} must be finite")
     if positive and not v > 0:
@@ -31,11 +40,9 @@ def _real(name, value, *, nonneg=False, positive=False):
 
 
 def _bound(name, value):
-    """A real number or +-inf (a truncation bound) as a float."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r} "
-                        f"of type {type(value).__name__}")
-    v = float(value)
+    """A real number or +-inf (a truncation bound) as a float; beyond the
+    double range, +-inf (as far as any bound goes)."""
+    v = _float(name, value)
     if math.isnan(v):
         raise ValueError(f"{name}={value!r} is NaN")
     return v
@@ -116,4 +123,4 @@ class Block:
 
 
 def _result(out, arr):
-    return out if out is not None else arr
+    return _core.returned(out, arr)

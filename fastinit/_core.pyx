@@ -7,6 +7,7 @@ import math
 import numbers
 import os
 import secrets
+import sys
 import threading
 from fractions import Fraction
 
@@ -15,6 +16,7 @@ import numpy as np
 cimport numpy as cnp
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.math cimport signbit
 from libc.string cimport memcpy
 
 from fastinit_core cimport *
@@ -116,7 +118,11 @@ def check_seed(seed):
 def _str_stream(name):
     # cached: a model's init names the same few hundred streams again and
     # again, and SHA-256 costs more than a small fill
-    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "little")
+    try:
+        data = name.encode("utf-8")
+    except UnicodeEncodeError as e:     # lone surrogates
+        raise ValueError(f"stream={name!r} is not encodable as UTF-8 ({e.reason})") from None
+    return int.from_bytes(hashlib.sha256(data).digest()[:8], "little")
 
 
 def stream_id(stream):
@@ -172,7 +178,13 @@ def _real(name, value, allow_inf=False):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r} "
                         f"of type {type(value).__name__}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:       # an int or Fraction beyond the double range
+        if not allow_inf:
+            raise ValueError(f"{name}={value!r} is outside the range of a double "
+                             f"(must be finite)") from None
+        value = math.inf if value > 0 else -math.inf   # as far as any bound goes
     if math.isnan(value) or (math.isinf(value) and not allow_inf):
         raise ValueError(f"{name}={value} must be finite")
     return value
@@ -290,9 +302,13 @@ def prepare_out(out, shape=None, dtype=None, allowed=FLOAT_DTYPES):
         dt = _resolve_dtype(allowed[0] if dtype is None else dtype)
         if dt not in allowed:
             raise TypeError(f"dtype={dt} is not supported here; use one of {_describe(allowed)}")
-        return np.empty(dims, dtype=dt)
+        return _unallocated(dims, dt)
+    if type(out) is Unallocated and shape is None and dtype is None and out.dtype in allowed:
+        return out                      # a scheme passing its own on to a fill
     if isinstance(out, np.ndarray):
-        arr = out
+        # a subclass (np.matrix, whose * is a matrix product; memmap...) is
+        # filled through a plain view of it
+        arr = out if type(out) is np.ndarray else out.view(np.ndarray)
     else:
         try:
             arr = np.asarray(memoryview(out))
@@ -317,6 +333,59 @@ def prepare_out(out, shape=None, dtype=None, allowed=FLOAT_DTYPES):
     if not arr.flags.c_contiguous and any(s == 0 and n > 1 for s, n in zip(arr.strides, arr.shape)):
         raise ValueError("out has a zero stride (a broadcast view): its elements overlap")
     return arr
+
+
+class Unallocated:
+    """What ``prepare_out`` returns for ``out=None``: the shape and dtype of
+    the array to allocate, without its memory, so that every argument is
+    checked before a byte is allocated.  ``allocate`` turns it into the
+    array; fills and schemes pass it on as ``out``."""
+    __slots__ = ("shape", "dtype", "size", "ndim")
+
+    def __init__(self, dims, dt):
+        self.shape, self.dtype, self.ndim = dims, dt, len(dims)
+        self.size = math.prod(dims)
+
+
+cdef object _unallocated(tuple dims, object dt):
+    # Below 1 MiB an array is allocated at once: that cannot fail, a call
+    # that then refuses an argument has written nothing, and the placeholder
+    # would cost more than a small fill's checks.
+    cdef object nbytes = dt.itemsize
+    for d in dims:
+        nbytes *= d
+    if nbytes < 1048576:               # 1 MiB
+        return np.empty(dims, dtype=dt)
+    if nbytes > sys.maxsize:
+        raise ValueError(f"shape={dims} of {dt} is larger than any array can be")
+    return Unallocated(dims, dt)
+
+
+def allocate(arr):
+    """``arr`` itself, or the new array an ``Unallocated`` stands for (call it
+    once every argument is checked)."""
+    if type(arr) is not Unallocated:
+        return arr
+    return np.empty(arr.shape, arr.dtype)
+
+
+def _allocate_checked(arr, seed, stream, offset, threads, global_shape=None, start=None):
+    """``allocate(arr)`` (an Unallocated) after the checks the fill makes
+    itself (seed, stream, offset, threads, the block), so that they too come
+    first."""
+    if seed is not None:
+        check_seed(seed)
+    stream_id(stream)
+    gdims, _ = check_block(arr.shape, global_shape, start)
+    _check_offset(offset, arr.size if gdims is None else math.prod(gdims), gdims is not None)
+    _check_threads(threads)
+    return allocate(arr)
+
+
+def returned(out, arr):
+    """What a fill returns: ``out``, or the array it allocated (also when
+    ``out`` was a scheme's ``Unallocated``)."""
+    return arr if out is None or type(out) is Unallocated else out
 
 
 # ---- dtype arithmetic for bounds ----------------------------------------------
@@ -474,12 +543,21 @@ def random_bits(out=None, *, shape=None, seed=None, stream=0, offset=0, threads=
     arr = prepare_out(out, shape, None if out is not None else np.uint32,
                       allowed=(np.dtype(np.uint32),))
     cdef double params[1]
-    _fill(arr, FI_BITS, params, seed, stream, offset, threads, global_shape, start)
-    return out if out is not None else arr
+    if type(arr) is Unallocated:
+        arr = _allocate_checked(arr, seed, stream, offset, threads, global_shape, start)
+    _fill(arr, FI_BITS, params, seed, stream, offset, threads, global_shape,
+          start)
+    return arr if out is None or type(out) is Unallocated else out   # (returned(), inline)
+
+
+cdef int _zero_signs(double x, double y):
+    # The caches below key on values, and -0.0 == 0.0: this part of the key
+    # keeps the two apart (uniform(-0.0, -0.0) must fill -0.0, always).
+    return (x == 0 and signbit(x) != 0) | (y == 0 and signbit(y) != 0) << 1
 
 
 @functools.lru_cache(maxsize=256)
-def _uniform_params(dt, low, high):
+def _uniform_params(dt, low, high, zero_signs=0):
     """(low, high, top) in the dtype: top is the largest value a fill may
     produce (the float32 threshold that rounds to it, for narrow dtypes)."""
     if low > high:
@@ -502,13 +580,17 @@ def uniform(out=None, low=-0.05, high=0.05, *, shape=None, dtype=None, seed=None
     """Fill ``out`` with U[low, high): ``high`` itself is never produced
     (unless low == high, which fills ``low``)."""
     arr = prepare_out(out, shape, dtype)
-    lo_d, hi_d, top = _uniform_params(arr.dtype, _real("low", low), _real("high", high))
+    low, high = _real("low", low), _real("high", high)
+    lo_d, hi_d, top = _uniform_params(arr.dtype, low, high, _zero_signs(low, high))
     cdef double params[3]
     params[0] = lo_d
     params[1] = hi_d
     params[2] = top
-    _fill(arr, FI_UNIFORM, params, seed, stream, offset, threads, global_shape, start)
-    return out if out is not None else arr
+    if type(arr) is Unallocated:
+        arr = _allocate_checked(arr, seed, stream, offset, threads, global_shape, start)
+    _fill(arr, FI_UNIFORM, params, seed, stream, offset, threads, global_shape,
+          start)
+    return arr if out is None or type(out) is Unallocated else out   # (returned(), inline)
 
 
 # Largest |z| each working precision can produce (normal and truncated normal
@@ -534,7 +616,7 @@ def _check_scale(dt, mean, std, lo_z, hi_z, what):
 
 
 @functools.lru_cache(maxsize=256)
-def _normal_params(dt, mean, std):
+def _normal_params(dt, mean, std, zero_signs=0):
     if std < 0:
         raise ValueError(f"std={std} is negative")
     z = _zmax(dt)
@@ -546,27 +628,39 @@ def normal(out=None, mean=0.0, std=0.05, *, shape=None, dtype=None, seed=None,
            stream=0, offset=0, threads=None, global_shape=None, start=None):
     """Fill ``out`` with N(mean, std^2) (Box-Muller); never inf or NaN."""
     arr = prepare_out(out, shape, dtype)
-    mean, std = _normal_params(arr.dtype, _real("mean", mean), _real("std", std))
+    mean, std = _real("mean", mean), _real("std", std)
+    mean, std = _normal_params(arr.dtype, mean, std, _zero_signs(mean, std))
     cdef double params[2]
     params[0] = mean
     params[1] = std
-    _fill(arr, FI_NORMAL, params, seed, stream, offset, threads, global_shape, start)
-    return out if out is not None else arr
+    if type(arr) is Unallocated:
+        arr = _allocate_checked(arr, seed, stream, offset, threads, global_shape, start)
+    _fill(arr, FI_NORMAL, params, seed, stream, offset, threads, global_shape,
+          start)
+    return arr if out is None or type(out) is Unallocated else out   # (returned(), inline)
 
 
 @functools.lru_cache(maxsize=256)
-def _truncated_params(dt, mean, std, a, b):
+def _truncated_params(dt, mean, std, a, b, zero_signs=0):
     """The clamp bounds (lo, hi) of a truncated fill, rounded inwards."""
     if std < 0:
         raise ValueError(f"std={std} is negative")
     if not a < b:
         raise ValueError(f"a={a} must be less than b={b}")
     t = _ztail(dt)
-    _check_scale(dt, mean, std, -math.hypot(max(-b, 0.0), t) if math.isinf(a) else a,
-                 math.hypot(max(a, 0.0), t) if math.isinf(b) else b,
+    # The farthest the fill reaches on each side: a bound beyond it is never
+    # met, so it is checked at the reach (as an infinite one is), and one
+    # whose value overflows the dtype is taken as infinite.
+    reach_lo, reach_hi = -math.hypot(max(-b, 0.0), t), math.hypot(max(a, 0.0), t)
+    _check_scale(dt, mean, std, max(a, reach_lo), min(b, reach_hi),
                  f"mean={mean}, std={std}, a={a}, b={b}")
     if std == 0:
         return _to(dt, mean), _to(dt, mean)
+    top = _finfo_max(dt)
+    if a < reach_lo and not abs(mean + a * std) <= top:
+        a = -math.inf
+    if b > reach_hi and not abs(mean + b * std) <= top:
+        b = math.inf
     lo = _inward(dt, _bound(mean, std, a), True)
     hi = _inward(dt, _bound(mean, std, b), False)
     if lo > hi:
@@ -584,7 +678,8 @@ def truncated_normal(out=None, mean=0.0, std=0.05, a=-2.0, b=2.0, *, shape=None,
     arr = prepare_out(out, shape, dtype)
     mean, std = _real("mean", mean), _real("std", std)
     a, b = _real("a", a, allow_inf=True), _real("b", b, allow_inf=True)
-    lo, hi = _truncated_params(arr.dtype, mean, std, a, b)
+    # (the signs of zero bounds change no clamp: only mean's and std's count)
+    lo, hi = _truncated_params(arr.dtype, mean, std, a, b, _zero_signs(mean, std))
     cdef double params[6]
     params[0] = mean
     params[1] = std
@@ -592,8 +687,11 @@ def truncated_normal(out=None, mean=0.0, std=0.05, a=-2.0, b=2.0, *, shape=None,
     params[3] = b
     params[4] = lo
     params[5] = hi
-    _fill(arr, FI_TRUNCNORM, params, seed, stream, offset, threads, global_shape, start)
-    return out if out is not None else arr
+    if type(arr) is Unallocated:
+        arr = _allocate_checked(arr, seed, stream, offset, threads, global_shape, start)
+    _fill(arr, FI_TRUNCNORM, params, seed, stream, offset, threads, global_shape,
+          start)
+    return arr if out is None or type(out) is Unallocated else out   # (returned(), inline)
 
 
 def constant(out=None, value=0.0, *, shape=None, dtype=None, global_shape=None, start=None):
@@ -605,8 +703,9 @@ def constant(out=None, value=0.0, *, shape=None, dtype=None, global_shape=None, 
     v = _to(arr.dtype, value)
     if math.isinf(v):
         raise ValueError(f"value={value} is outside the range of {arr.dtype}")
+    arr = allocate(arr)
     arr[...] = v
-    return out if out is not None else arr
+    return arr if out is None or type(out) is Unallocated else out   # (returned(), inline)
 
 
 def zeros(out=None, *, shape=None, dtype=None, global_shape=None, start=None):

@@ -27,6 +27,10 @@ _LINEAR_FNS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
                "conv_transpose2d", "conv_transpose3d", "sigmoid")
 NONLINEARITIES = _LINEAR_FNS + ("tanh", "relu", "leaky_relu", "selu")
 
+# Beyond this |negative_slope|, 1 + slope^2 is slope^2 to double precision
+# (and slope^2 may overflow): the gain is sqrt(2) / |slope|.
+_HUGE_SLOPE = 2.0 ** 500
+
 
 def _check_layout(layout):
     return _choice("layout", layout, LAYOUTS)
@@ -100,7 +104,10 @@ def _gain_param(param):
     if (isinstance(param, (bool, np.bool_)) or not isinstance(param, numbers.Real)):
         raise ValueError(f"negative_slope {param!r} not a valid number "
                          f"(param must be a real number, got {type(param).__name__})")
-    value = float(param)
+    try:
+        value = float(param)
+    except OverflowError:               # an int or Fraction beyond the double range
+        value = math.inf
     if not math.isfinite(value):
         raise ValueError(f"negative_slope {param!r} not a valid number (param must be finite)")
     return value
@@ -140,6 +147,8 @@ def calculate_gain(nonlinearity, param=None):
         return math.sqrt(2.0)
     if name == "leaky_relu":
         negative_slope = 0.01 if slope is None else slope
+        if abs(negative_slope) > _HUGE_SLOPE:     # the square would overflow
+            return math.sqrt(2.0) / abs(negative_slope)
         return math.sqrt(2.0 / (1 + negative_slope ** 2))
     if name == "selu":
         return 3.0 / 4

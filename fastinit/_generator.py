@@ -2,6 +2,18 @@
 from . import _core, _registry
 
 
+def _name(name):
+    """A generator or stream name: a str that UTF-8 can encode (it becomes
+    part of stream names, which are hashed as UTF-8)."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {name!r}")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValueError(f"name={name!r} is not encodable as UTF-8 ({e.reason})") from None
+    return name
+
+
 class Generator:
     """``Generator(seed)`` hands every fill call its own stream, so that
     ``g.normal(out=a); g.normal(out=b)`` gives different values for a and b,
@@ -17,9 +29,7 @@ class Generator:
 
     def __init__(self, seed=None, *, name=""):
         self.seed = _core.check_seed(seed)
-        if not isinstance(name, str):
-            raise TypeError(f"name must be a str, got {name!r}")
-        self.name = name
+        self.name = _name(name)
         self.calls = 0
 
     def __repr__(self):
@@ -27,8 +37,7 @@ class Generator:
 
     def spawn(self, name):
         """A child generator, named ``self.name + "/" + name``."""
-        if not isinstance(name, str):
-            raise TypeError(f"name must be a str, got {name!r}")
+        name = _name(name)
         return Generator(self.seed, name=f"{self.name}/{name}" if self.name else name)
 
     def stream(self, name):
@@ -39,7 +48,8 @@ class Generator:
     def _call(self, fn, args, kwargs):
         for key in ("seed", "stream"):
             if key in kwargs:
-                raise TypeError(f"Generator.{fn.__name__}() takes no {key}=: the "
+                what = getattr(fn, "__name__", None) or repr(fn)   # a partial has none
+                raise TypeError(f"Generator.{what}() takes no {key}=: the "
                                 f"generator supplies it")
         out = fn(*args, seed=self.seed, stream=_core.stream_id(f"{self.name}#{self.calls}"),
                  **kwargs)

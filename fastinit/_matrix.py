@@ -57,6 +57,7 @@ def _block_of_whole(scheme, out, arr, block, **kw):
     scratch (its memory and time, on every process that fills a block), the
     block copied out of it.  The same bits as the whole fill, sliced."""
     whole = scheme(shape=block.shape, dtype=arr.dtype, **kw)
+    arr = _core.allocate(arr)
     np.copyto(arr, block.of(whole))
     return _result(out, arr)
 
@@ -95,6 +96,7 @@ def orthogonal(out=None, gain=1.0, *, layout="torch", column_axis=None, shape=No
                                column_axis=column_axis, seed=_core.check_seed(seed),
                                stream=stream, offset=offset, threads=threads)
     gain = _real("gain", gain)
+    _check_gain(gain, arr.dtype)
     key = _check_layout(layout)
     if arr.ndim < 2:
         raise ValueError(f"orthogonal needs at least 2 dimensions, got out.shape={arr.shape}")
@@ -104,6 +106,9 @@ def orthogonal(out=None, gain=1.0, *, layout="torch", column_axis=None, shape=No
         if not -arr.ndim <= column_axis < arr.ndim:
             raise ValueError(f"column_axis={column_axis} is out of range for "
                              f"out.shape={arr.shape}")
+    seed, stream, offset, threads = _rng(seed, stream, offset, threads, arr.size)
+    arr = _core.allocate(arr)
+    if column_axis is not None:
         target = np.moveaxis(arr, int(column_axis), -1)
         cols = target.shape[-1]
         rows = math.prod(target.shape[:-1])
@@ -115,7 +120,6 @@ def orthogonal(out=None, gain=1.0, *, layout="torch", column_axis=None, shape=No
         else:
             rows = math.prod(arr.shape[:-1])
             cols = arr.shape[-1]
-    seed, stream, offset, threads = _rng(seed, stream, offset, threads, arr.size)
     if arr.size == 0:
         return _result(out, arr)
 
@@ -212,8 +216,9 @@ def sparse(out=None, sparsity=None, std=0.01, *, connections=None, shape=None, d
     std = _real("std", std, nonneg=True)
     seed, stream, offset, threads = _rng(seed, stream, offset, threads, arr.size)
     if arr.size == 0:
-        return _result(out, arr)
-    _core.normal(arr, 0.0, std, seed=seed, stream=stream, offset=offset, threads=threads)
+        return _result(out, _core.allocate(arr))
+    arr = _core.normal(arr, 0.0, std, seed=seed, stream=stream, offset=offset,
+                       threads=threads)
 
     if sparsity is not None:          # per column: zero the nzero smallest keys
         if nzero == 0:
@@ -253,6 +258,17 @@ def _dtype_value(name, value, dt):
     return v
 
 
+def _check_gain(gain, dt):
+    """The orthogonal schemes write gain * q with |q| <= 1 (q orthonormal,
+    computed: within a few ulps of 1): refuse a gain for which that could
+    round to inf in dt, before anything is written (as eye does)."""
+    with np.errstate(over="ignore"):
+        top = float(np.asarray(abs(gain) * (1 + 2.0 ** -20)).astype(dt))
+    if math.isinf(top):
+        raise ValueError(f"gain={gain!r} is outside the range of {dt}: the matrix "
+                         f"would overflow it")
+
+
 def eye(out=None, gain=1.0, *, shape=None, dtype=None, global_shape=None, start=None):
     """``gain`` on the main diagonal, 0 elsewhere; 2-D, rectangular allowed
     (PyTorch's ``eye_``, Keras' ``Identity(gain)``).  Alias: ``identity``.
@@ -263,6 +279,7 @@ def eye(out=None, gain=1.0, *, shape=None, dtype=None, global_shape=None, start=
     if arr.ndim != 2:
         raise ValueError(f"eye needs a 2-D out, got out.shape={arr.shape}")
     g = _dtype_value("gain", gain, arr.dtype)
+    arr = _core.allocate(arr)
     arr[...] = 0
     (r0, c0), (rows, cols) = block.start, arr.shape
     k = np.arange(max(r0, c0), min(r0 + rows, c0 + cols))
@@ -291,6 +308,7 @@ def dirac(out=None, groups=1, *, shape=None, dtype=None, global_shape=None, star
     if block.shape[0] % groups != 0:
         raise ValueError(f"dim 0 of out.shape={block.shape} must be divisible by "
                          f"groups={groups}")
+    arr = _core.allocate(arr)
     arr[...] = 0
     if arr.size == 0:
         return _result(out, arr)
@@ -325,6 +343,7 @@ def delta_orthogonal(out=None, gain=1.0, *, column_axis=-1, shape=None, dtype=No
                                column_axis=column_axis, seed=_core.check_seed(seed),
                                stream=stream, offset=offset, threads=threads)
     gain = _real("gain", gain)
+    _check_gain(gain, arr.dtype)
     if arr.ndim not in (3, 4, 5):
         raise ValueError(f"delta_orthogonal supports only 3, 4 or 5 dimensions (a 3D, 4D "
                          f"or 5D shape), got out.shape={arr.shape} of rank {arr.ndim}")
@@ -338,6 +357,7 @@ def delta_orthogonal(out=None, gain=1.0, *, column_axis=-1, shape=None, dtype=No
         raise ValueError(f"column_axis={column_axis} is out of range for the (in, out) "
                          f"matrix of shape {arr.shape[-2:]}")
     seed, stream, offset, threads = _rng(seed, stream, offset, threads, arr.size)
+    arr = _core.allocate(arr)
     if arr.size == 0:
         return _result(out, arr)
     q = orthogonal(shape=(n_in, n_out), dtype=np.float64, gain=gain,

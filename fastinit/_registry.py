@@ -60,7 +60,7 @@ def _torch_trunc_normal(out=None, mean=0.0, std=1.0, a=-2.0, b=2.0, **kw):
     if not za < zb:
         raise ValueError(f"[a, b] = [{a!r}, {b!r}] is empty in units of std={std!r} "
                          f"around mean={mean!r}")
-    _core.truncated_normal(arr, mean, std, za, zb, **kw)
+    arr = _core.truncated_normal(arr, mean, std, za, zb, **kw)
     return _result(out, arr)
 
 
@@ -220,7 +220,11 @@ def is_random(name):
     """Whether the scheme called ``name`` (or that callable) draws random
     numbers (takes ``seed``/``stream``); ``eye``, ``dirac`` and the constants
     do not."""
-    return get(name) not in _DETERMINISTIC
+    fn = get(name)
+    try:
+        return fn not in _DETERMINISTIC
+    except TypeError:       # an unhashable callable: none of the deterministic ones
+        return True
 
 
 def initialize(out, name, *args, **kwargs):

@@ -17,7 +17,7 @@ import warnings
 from . import _core
 from ._checks import Block, _bool, _fans, _real, _result, _rng
 from ._core import _choice
-from ._fans import _axes, calculate_gain
+from ._fans import _HUGE_SLOPE, _axes, calculate_gain
 
 #: Standard deviation of N(0, 1) truncated to [-2, 2]: the constant Keras and
 #: JAX divide by so that a +-2 sigma truncated normal keeps the target variance.
@@ -33,14 +33,14 @@ _DISTRIBUTIONS = ("truncated_normal", "normal", "untruncated_normal", "uniform")
 def _fill(arr, dist, scale, seed, stream, offset, threads, block):
     """dist 'uniform': U[-scale, scale); 'normal': N(0, scale^2);
     'truncated_normal': N(0, scale^2) cut at +-2 scale; ``arr`` is the Block
-    ``block`` of the tensor."""
+    ``block`` of the tensor.  Returns the array filled (the one allocated when
+    arr is unallocated)."""
     kw = dict(seed=seed, stream=stream, offset=offset, threads=threads, **block.kw)
     if dist == "uniform":
-        _core.uniform(arr, -scale if scale else 0.0, scale, **kw)
-    elif dist == "normal":
-        _core.normal(arr, 0.0, scale, **kw)
-    else:
-        _core.truncated_normal(arr, 0.0, scale, -2.0, 2.0, **kw)
+        return _core.uniform(arr, -scale if scale else 0.0, scale, **kw)
+    if dist == "normal":
+        return _core.normal(arr, 0.0, scale, **kw)
+    return _core.truncated_normal(arr, 0.0, scale, -2.0, 2.0, **kw)
 
 
 def _normal_dist(truncated):
@@ -67,10 +67,10 @@ def xavier_uniform(out=None, gain=1.0, *, fan_in=None, fan_out=None, layout="tor
     seed, stream, offset, threads = _rng(seed, stream, offset, threads, block.size)
     fi, fo = _fans(block.shape, True, True, fan_in, fan_out, layout, in_axis, out_axis, batch_axis)
     if arr.size == 0:
-        return _result(out, arr)
+        return _result(out, _core.allocate(arr))
     std = gain * math.sqrt(2.0 / float(fi + fo))
     bound = math.sqrt(3.0) * std
-    _fill(arr, "uniform", bound, seed, stream, offset, threads, block)
+    arr = _fill(arr, "uniform", bound, seed, stream, offset, threads, block)
     return _result(out, arr)
 
 
@@ -94,11 +94,11 @@ def xavier_normal(out=None, gain=1.0, *, truncated=False, fan_in=None, fan_out=N
     seed, stream, offset, threads = _rng(seed, stream, offset, threads, block.size)
     fi, fo = _fans(block.shape, True, True, fan_in, fan_out, layout, in_axis, out_axis, batch_axis)
     if arr.size == 0:
-        return _result(out, arr)
+        return _result(out, _core.allocate(arr))
     std = gain * math.sqrt(2.0 / float(fi + fo))
     if truncated:
         std = std / TRUNCATED_NORMAL_STD
-    _fill(arr, _normal_dist(truncated), std, seed, stream, offset, threads, block)
+    arr = _fill(arr, _normal_dist(truncated), std, seed, stream, offset, threads, block)
     return _result(out, arr)
 
 
@@ -119,16 +119,19 @@ def _kaiming_std(shape, a, mode, nonlinearity, fan_in, fan_out, layout, in_axis,
     return gain, fan
 
 
-def _gain_squared(nonlinearity, a, gain):
-    """gain ** 2 without the rounding of gain: 2 / (1 + a^2) for relu and
-    leaky_relu (so that a=0 gives exactly 2.0, Keras' and JAX's he_normal
-    scale), gain * gain otherwise."""
+def _truncated_std(nonlinearity, a, gain, fan):
+    """sqrt(gain^2 / fan) with gain^2 = 2 / (1 + a^2) for relu and leaky_relu
+    (without the rounding of gain, so that a=0 gives exactly Keras' and JAX's
+    he_normal scale sqrt(2 / fan)), gain * gain otherwise; for a slope so
+    large that its square overflows, gain / sqrt(fan)."""
     name = nonlinearity.lower()
     if name == "relu":
-        return 2.0
+        return math.sqrt(2.0 / fan)
     if name == "leaky_relu":
-        return 2.0 / (1 + a ** 2)
-    return gain * gain
+        if abs(a) > _HUGE_SLOPE:
+            return gain / math.sqrt(fan)
+        return math.sqrt(2.0 / (1 + a ** 2) / fan)
+    return math.sqrt(gain * gain / fan)
 
 
 def _warn_zero_element():
@@ -158,10 +161,10 @@ def kaiming_uniform(out=None, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *
     if block.size == 0:
         _warn_zero_element()
     if arr.size == 0:
-        return _result(out, arr)
+        return _result(out, _core.allocate(arr))
     std = gain / math.sqrt(fan)
     bound = math.sqrt(3.0) * std
-    _fill(arr, "uniform", bound, seed, stream, offset, threads, block)
+    arr = _fill(arr, "uniform", bound, seed, stream, offset, threads, block)
     return _result(out, arr)
 
 
@@ -188,13 +191,12 @@ def kaiming_normal(out=None, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *,
     if block.size == 0:
         _warn_zero_element()
     if arr.size == 0:
-        return _result(out, arr)
+        return _result(out, _core.allocate(arr))
     if truncated:
-        std = math.sqrt(_gain_squared(nonlinearity, float(a), gain) / fan)
-        std = std / TRUNCATED_NORMAL_STD
+        std = _truncated_std(nonlinearity, float(a), gain, fan) / TRUNCATED_NORMAL_STD
     else:
         std = gain / math.sqrt(fan)
-    _fill(arr, _normal_dist(truncated), std, seed, stream, offset, threads, block)
+    arr = _fill(arr, _normal_dist(truncated), std, seed, stream, offset, threads, block)
     return _result(out, arr)
 
 
@@ -250,7 +252,7 @@ def _variance_scaling(out, scale, mode, distribution, fan_in, fan_out, layout, i
                    in_axis, out_axis, batch_axis)
     seed, stream, offset, threads = _rng(seed, stream, offset, threads, block.size)
     if arr.size == 0:
-        return _result(out, arr)
+        return _result(out, _core.allocate(arr))
     if mode == "fan_in":
         denominator = fi
     elif mode == "fan_out":
@@ -263,12 +265,12 @@ def _variance_scaling(out, scale, mode, distribution, fan_in, fan_out, layout, i
         denominator = max(1.0, denominator)
     variance = scale / denominator
     if distribution == "truncated_normal":
-        _fill(arr, "truncated_normal", math.sqrt(variance) / TRUNCATED_NORMAL_STD,
+        arr = _fill(arr, "truncated_normal", math.sqrt(variance) / TRUNCATED_NORMAL_STD,
               seed, stream, offset, threads, block)
     elif distribution == "uniform":
-        _fill(arr, "uniform", math.sqrt(3.0 * variance), seed, stream, offset, threads, block)
+        arr = _fill(arr, "uniform", math.sqrt(3.0 * variance), seed, stream, offset, threads, block)
     else:
-        _fill(arr, "normal", math.sqrt(variance), seed, stream, offset, threads, block)
+        arr = _fill(arr, "normal", math.sqrt(variance), seed, stream, offset, threads, block)
     return _result(out, arr)
 
 
