@@ -309,6 +309,9 @@ def prepare_out(out, shape=None, dtype=None, allowed=FLOAT_DTYPES):
         # a subclass (np.matrix, whose * is a matrix product; memmap...) is
         # filled through a plain view of it
         arr = out if type(out) is np.ndarray else out.view(np.ndarray)
+    elif "torch" in sys.modules and isinstance(out, sys.modules["torch"].Tensor):
+        from .torch._tensors import as_array   # a CPU tensor or Parameter, zero-copy
+        arr = as_array(out, "out")
     else:
         try:
             arr = np.asarray(memoryview(out))

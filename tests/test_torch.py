@@ -495,3 +495,19 @@ def test_every_parameter_of_torch_s_module_zoo_is_routed():
                                                   name="gru.weight_hh_l1"))
     assert np.array_equal(m["tf"].encoder.layers[0].linear1.weight.detach().numpy(),
                           ref("xavier_uniform_", (16, 8), name="tf.encoder.layers.0.linear1.weight"))
+
+
+@pytest.mark.parametrize("tdt", DTYPES, ids=str)
+def test_core_fills_and_schemes_take_torch_tensors(tdt):
+    # the plain fastinit functions fill a tensor or Parameter in place, as
+    # they fill the NumPy array of the same shape
+    p = torch.nn.Parameter(torch.empty(6, 10, dtype=tdt))
+    assert fastinit.normal(p, std=1.0, seed=3) is p
+    expect = fastinit.normal(shape=(6, 10), dtype=np_dtype(tdt), std=1.0, seed=3)
+    assert np.array_equal(np_of(p), expect.astype(np.float64))
+    t = torch.empty(10, 6, dtype=tdt).t()              # non-contiguous
+    fastinit.xavier_uniform(t, seed=4)
+    whole = fastinit.xavier_uniform(shape=(6, 10), dtype=np_dtype(tdt), seed=4)
+    assert np.array_equal(np_of(t), whole.astype(np.float64))
+    with pytest.raises(ValueError, match="meta device"):
+        fastinit.uniform(torch.empty(3, device="meta"), seed=0)
