@@ -1,6 +1,7 @@
 """The parameters and buffers of a model as fill targets, by storage, and
 the blocks of them (slices, rows) that init code fills.
 """
+from .. import _core
 from ._names import _wrapper_paths, canonical_name
 from ._tensors import _is_dtensor
 
@@ -65,14 +66,6 @@ def _targets(model):
     return by_storage, order
 
 
-def _c_strides(shape):
-    strides, s = [], 1
-    for d in reversed(shape):
-        strides.append(s)
-        s *= d
-    return tuple(reversed(strides))
-
-
 def _block_of(t, parent):
     """(start, block shape) when ``t`` is a rectangular block of the
     contiguous tensor ``parent`` (a slice, a row, a narrow()), else None."""
@@ -82,7 +75,7 @@ def _block_of(t, parent):
     k = parent.dim() - t.dim()
     if k < 0:
         return None
-    pstrides = _c_strides(pshape)
+    pstrides = _core._c_strides(pshape)
     tshape = tuple(t.shape)
     for d, (n, s) in enumerate(zip(tshape, t.stride())):
         if n > 1 and s != pstrides[k + d]:
