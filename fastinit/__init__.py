@@ -38,7 +38,7 @@ from ._variance import (
     xavier_uniform,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Generator", "TRUNCATED_NORMAL_STD", "calculate_gain", "compute_fans", "constant",
