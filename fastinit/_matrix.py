@@ -55,7 +55,9 @@ def _lapack_qr_inplace(buf, m, n):
 def _block_of_whole(scheme, out, arr, block, **kw):
     """A block of a scheme that is not element-wise: the whole tensor in
     scratch (its memory and time, on every process that fills a block), the
-    block copied out of it.  The same bits as the whole fill, sliced."""
+    block copied out of it.  The same bits as the whole fill, sliced (a
+    seed of None is drawn here, once)."""
+    kw["seed"] = _core.check_seed(kw["seed"])
     whole = scheme(shape=block.shape, dtype=arr.dtype, **kw)
     arr = _core.allocate(arr)
     np.copyto(arr, block.of(whole))
@@ -93,7 +95,7 @@ def orthogonal(out=None, gain=1.0, *, layout="torch", column_axis=None, shape=No
     block = Block(arr, global_shape, start)
     if block.kw:
         return _block_of_whole(orthogonal, out, arr, block, gain=gain, layout=layout,
-                               column_axis=column_axis, seed=_core.check_seed(seed),
+                               column_axis=column_axis, seed=seed,
                                stream=stream, offset=offset, threads=threads)
     gain = _real("gain", gain)
     _check_gain(gain, arr.dtype)
@@ -193,7 +195,7 @@ def sparse(out=None, sparsity=None, std=0.01, *, connections=None, shape=None, d
     block = Block(arr, global_shape, start)
     if block.kw:
         return _block_of_whole(sparse, out, arr, block, sparsity=sparsity, std=std,
-                               connections=connections, seed=_core.check_seed(seed),
+                               connections=connections, seed=seed,
                                stream=stream, offset=offset, threads=threads)
     if arr.ndim != 2:
         raise ValueError(f"sparse needs a 2-D out, got out.shape={arr.shape}")
@@ -340,7 +342,7 @@ def delta_orthogonal(out=None, gain=1.0, *, column_axis=-1, shape=None, dtype=No
     block = Block(arr, global_shape, start)
     if block.kw:
         return _block_of_whole(delta_orthogonal, out, arr, block, gain=gain,
-                               column_axis=column_axis, seed=_core.check_seed(seed),
+                               column_axis=column_axis, seed=seed,
                                stream=stream, offset=offset, threads=threads)
     gain = _real("gain", gain)
     _check_gain(gain, arr.dtype)
