@@ -4,8 +4,9 @@ variance scaling -- one scaled uniform, normal or truncated normal each.
 Every scheme fills ``out`` in place and returns it (or allocates from
 ``shape=``/``dtype=`` when ``out`` is None), takes the core's keyword-only
 ``seed``, ``stream``, ``offset`` and ``threads`` and hands them unchanged to
-the core fill.  Every argument is checked before anything is written.  E.g. ``xavier_normal(w, seed=1)`` is bit
-for bit ``normal(w, 0.0, std, seed=1)`` with the Xavier std.
+the core fill.  Every argument is checked before anything is written.
+E.g. ``xavier_normal(w, seed=1)`` is bit for bit ``normal(w, 0.0, std,
+seed=1)`` with the Xavier std.
 
 Layout: fans are read in PyTorch's layout (out, in, *kernel) unless told
 ``layout="keras"`` (*kernel, in, out), ``"jax"``, or explicit
@@ -52,7 +53,7 @@ def _normal_dist(truncated):
 def xavier_uniform(out=None, gain=1.0, *, fan_in=None, fan_out=None, layout="torch",
                    in_axis=None, out_axis=None, batch_axis=(), shape=None, dtype=None,
                    seed=None, stream=0, offset=0, threads=None, global_shape=None,
-                     start=None):
+                   start=None):
     """Glorot & Bengio (2010), uniform: U[-bound, bound) with
     ``bound = gain * sqrt(6 / (fan_in + fan_out))`` (computed as PyTorch's
     ``xavier_uniform_`` does: ``sqrt(3) * gain * sqrt(2 / (fan_in + fan_out))``).
@@ -77,7 +78,7 @@ def xavier_uniform(out=None, gain=1.0, *, fan_in=None, fan_out=None, layout="tor
 def xavier_normal(out=None, gain=1.0, *, truncated=False, fan_in=None, fan_out=None,
                   layout="torch", in_axis=None, out_axis=None, batch_axis=(), shape=None,
                   dtype=None, seed=None, stream=0, offset=0, threads=None, global_shape=None,
-                     start=None):
+                  start=None):
     """Glorot & Bengio (2010), normal: N(0, std^2) with
     ``std = gain * sqrt(2 / (fan_in + fan_out))`` (PyTorch's ``xavier_normal_``).
 
@@ -143,7 +144,7 @@ def kaiming_uniform(out=None, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *
                     fan_in=None, fan_out=None, layout="torch", in_axis=None,
                     out_axis=None, batch_axis=(), shape=None, dtype=None, seed=None,
                     stream=0, offset=0, threads=None, global_shape=None,
-                     start=None):
+                    start=None):
     """He et al. (2015), uniform: U[-bound, bound) with
     ``bound = sqrt(3) * gain / sqrt(fan)``, ``gain = calculate_gain(nonlinearity, a)``
     and fan = fan_in or fan_out by ``mode`` (PyTorch's ``kaiming_uniform_``;
@@ -172,7 +173,7 @@ def kaiming_normal(out=None, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *,
                    truncated=False, fan_in=None, fan_out=None, layout="torch",
                    in_axis=None, out_axis=None, batch_axis=(), shape=None, dtype=None,
                    seed=None, stream=0, offset=0, threads=None, global_shape=None,
-                     start=None):
+                   start=None):
     """He et al. (2015), normal: N(0, std^2) with ``std = gain / sqrt(fan)``
     (PyTorch's ``kaiming_normal_``).
 
@@ -312,7 +313,7 @@ def lecun_uniform(out=None, *, fan_in=None, layout="torch", in_axis=None, out_ax
 def lecun_normal(out=None, *, truncated=False, fan_in=None, layout="torch", in_axis=None,
                  out_axis=None, batch_axis=(), shape=None, dtype=None, seed=None,
                  stream=0, offset=0, threads=None, global_shape=None,
-                     start=None):
+                 start=None):
     """LeCun normal: variance 1 / fan_in; N(0, 1/fan_in), or with
     ``truncated=True`` the Keras/JAX form (cut at +-2 sigma, sigma =
     sqrt(1/fan_in) / 0.87962566103423978)."""
