@@ -43,3 +43,5 @@ def pytest_collection_modifyitems(config, items):
 def pytest_benchmark_update_machine_info(config, machine_info):
     # timings on a small shared machine mean little without how busy it was
     machine_info["loadavg"] = os.getloadavg()
+    from fastinit import _core  # the ratios mean little without the SIMD path either
+    machine_info["fastinit_simd_path"] = _core.PATH

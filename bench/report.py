@@ -76,6 +76,45 @@ def table(groups):
     return "\n".join(lines)
 
 
+# Issue 14's targets, one thread: (label, fill, dtype, rival fill or None for
+# fastinit's own uniform of the dtype, rival lib, least ratio).
+TARGETS = [
+    ("uniform float32 vs NumPy", "uniform", "float32", "uniform", "numpy", 3.0),
+    ("normal float32 vs NumPy", "normal", "float32", "normal", "numpy", 7.0),
+    ("normal float32 vs PyTorch normal_", "normal", "float32", "normal", "torch", 3.0),
+    ("truncated ±2σ float32 vs NumPy normal", "truncated_normal", "float32", "truncated_normal",
+     "numpy", 5.0),
+    ("truncated ±2σ float32 vs PyTorch trunc_normal_", "truncated_normal", "float32",
+     "truncated_normal", "torch", 50.0),
+    ("normal float64 vs NumPy float64", "normal", "float64", "normal", "numpy", 4.0),
+    ("normal / uniform float32 (fastinit)", "normal", "float32", None, "fastinit", 0.7),
+    ("truncated / uniform float32 (fastinit)", "truncated_normal", "float32", None, "fastinit", 0.6),
+]
+
+
+def targets(groups):
+    """The speed targets at each size measured on one thread, and the thread
+    scaling of fastinit's fills at 2^20: "met" against each least ratio."""
+    sizes = sorted({k[3] for k in groups if k[0] == "warm" and k[4] == 1 and k[3] >= 1 << 20})
+    lines = ["| target | size | ratio | least | met |", "|---|---|---|---|---|"]
+    for label, fill, dtype, rival, lib, least in TARGETS:
+        for size in sizes:
+            mine = groups.get(("warm", fill, dtype, size, 1), {}).get("fastinit")
+            theirs = groups.get(("warm", rival or "uniform", dtype, size, 1), {}).get(lib)
+            if mine and theirs:
+                r = mine / theirs
+                lines.append(f"| {label} | 2^{size.bit_length() - 1} | {r:.2f} | {least:g} | "
+                             f"{'yes' if r >= least else 'no'} |")
+    for key in sorted(k for k in groups if k[0] == "warm" and k[3] == 1 << 20 and k[4] > 1):
+        one = groups.get(key[:4] + (1,), {}).get("fastinit")
+        many = groups[key].get("fastinit")
+        if one and many:
+            r = many / one
+            lines.append(f"| {key[1]} {key[2]}: {key[4]} threads / 1 | 2^20 | {r:.2f} | 1.8 | "
+                         f"{'yes' if r >= 1.8 else 'no'} |")
+    return "\n".join(lines)
+
+
 def plot(groups, png):
     try:
         import matplotlib
@@ -130,8 +169,10 @@ def main(argv=None):
     cpu = (machine.get("cpu") or {}).get("brand_raw", machine.get("processor", "?"))
     busy = machine.get("loadavg")  # set by bench/conftest.py: how busy the machine was
     busy = f"; load average {', '.join(f'{x:.1f}' for x in busy)}" if busy else ""
-    md = (f"CPU: {cpu}; Python {machine.get('python_version', '?')}{busy}\n\n"
-          f"{table(groups)}\n\n{NOTES}\n")
+    path = machine.get("fastinit_simd_path", "?")
+    md = (f"CPU: {cpu}; fastinit SIMD path: {path}; Python "
+          f"{machine.get('python_version', '?')}{busy}\n\n"
+          f"{table(groups)}\n\n{targets(groups)}\n\n{NOTES}\n")
     print(md)
     Path(args.md or Path(args.json).with_suffix(".md")).write_text(md)
     png = args.png or Path(args.json).with_suffix(".png")

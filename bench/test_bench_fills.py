@@ -1,7 +1,7 @@
 """fastinit against NumPy, SciPy, PyTorch and JAX on the same fills.
 
     pytest bench                                  # 100, 2^10 and 2^20, ~2 min
-    pytest bench -m large                         # 2^26 only
+    pytest bench -m large                         # 2^24 and 2^26 only
     FASTINIT_BENCH_LARGE=1 pytest bench --benchmark-json=bench/results/run.json
     python bench/report.py bench/results/run.json
 
@@ -116,7 +116,7 @@ LIBS = {"fastinit": (fastinit, fastinit_fill), "numpy": (np, numpy_fill),
 
 def _cases():
     """Only the meaningful combinations, so a run lists no pointless skips."""
-    for size in (100, 1 << 10, 1 << 20, 1 << 26):
+    for size in (100, 1 << 10, 1 << 20, 1 << 24, 1 << 26):
         # a 100-element fill is about per-call cost: one thread is enough
         for threads in [1] if size == 100 else sorted({1, ALL}):
             for fill in FILLS:
