@@ -117,6 +117,55 @@ def test_signatures_and_defaults_are_torch_nn_init():
         torch.nn.init.calculate_gain("leaky_relu", 0.2))
 
 
+GAIN_NAMES = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+              "conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu"]
+
+
+@pytest.mark.parametrize("nl", GAIN_NAMES)
+def test_calculate_gain_is_torch_value_and_type(nl):
+    ours, theirs = fit.calculate_gain(nl), torch.nn.init.calculate_gain(nl)
+    assert ours == theirs and type(ours) is type(theirs)
+    if nl == "leaky_relu":
+        for slope in (0, 1, 0.2, 3):
+            ours, theirs = fit.calculate_gain(nl, slope), torch.nn.init.calculate_gain(nl, slope)
+            assert ours == theirs and type(ours) is type(theirs)
+
+
+@pytest.mark.parametrize("dtype", [torch.int32, torch.int64, torch.uint8, torch.bool,
+                                   torch.complex64])
+def test_constant_fills_of_other_dtypes_are_torch_nn_init(dtype):
+    """torch.nn.init's deterministic fills take any dtype; the drop-ins too
+    (there is nothing random in them for fastinit to make its own)."""
+    cases = [("zeros_", (3, 4), ()), ("ones_", (3, 4), ()), ("constant_", (3, 4), (1,)),
+             ("eye_", (3, 4), ()), ("dirac_", (4, 2, 3), (2,))]
+    for name, shape, args in cases:
+        ours, theirs = torch.full(shape, 7).to(dtype), torch.full(shape, 7).to(dtype)
+        assert getattr(fit, name)(ours, *args) is ours
+        getattr(torch.nn.init, name)(theirs, *args)
+        assert torch.equal(ours, theirs), name
+
+
+def test_init_of_a_model_that_zeros_an_integer_buffer_with_nn_init():
+    """A reset_parameters() may call torch.nn.init.zeros_ on a step counter:
+    init_ lets PyTorch write it (found: a TypeError on int64 before)."""
+    class Counted(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(4, 3)
+            self.register_buffer("steps", torch.full((2,), 5, dtype=torch.int64))
+
+        def reset_parameters(self):
+            torch.nn.init.zeros_(self.steps)
+            torch.nn.init.normal_(self.lin.weight, std=0.02)
+
+    m = Counted()
+    fit.init_(m, seed=0)
+    assert m.steps.tolist() == [0, 0]
+    expect = fastinit.normal(np.empty((3, 4), np.float32), std=0.02, seed=0,
+                             stream="lin.weight")
+    assert np.array_equal(m.lin.weight.detach().numpy(), expect)
+
+
 def test_scales_follow_torch_nn_init_formulas():
     w = torch.empty(256, 128, 3)
     fan_in, fan_out = torch.nn.init._calculate_fan_in_and_fan_out(w)

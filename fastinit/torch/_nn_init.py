@@ -7,7 +7,8 @@ from .. import _core, _registry
 from .._fans import calculate_gain as _calculate_gain
 from .._generator import Generator
 from ._fill_tensor import _fill
-from ._router import _Router
+from ._router import _FLOATS, _ORIGINALS, _Router
+from ._tensors import _is_dtensor
 
 
 def _torch_generator_error():
@@ -42,7 +43,19 @@ def _init(tensor, scheme, args, generator, seed, stream, kwargs=None):
 
 def calculate_gain(nonlinearity, param=None):
     """``torch.nn.init.calculate_gain`` (fastinit's table: also case-insensitive)."""
-    return _calculate_gain(nonlinearity, param)
+    gain = _calculate_gain(nonlinearity, param)
+    # PyTorch returns the int 1 for the linear, convolution and sigmoid gains
+    return 1 if gain == 1 and nonlinearity.lower() != "leaky_relu" else gain
+
+
+def _constant(name, tensor, args):
+    """A deterministic fill; on an integer, bool or complex tensor (which
+    fastinit's kernels do not fill, and which holds nothing random) it is
+    PyTorch's own, as ``torch.nn.init`` accepts those dtypes."""
+    if (_Router.active is None and isinstance(tensor, torch.Tensor)
+            and not _is_dtensor(tensor) and tensor.dtype not in _FLOATS):
+        return _ORIGINALS[name](tensor, *args)
+    return _init(tensor, name, args, None, None, None)
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None, *, seed=None, stream=None):
@@ -64,27 +77,27 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None, *, s
 
 def constant_(tensor, val):
     """``torch.nn.init.constant_``."""
-    return _init(tensor, "constant_", (val,), None, None, None)
+    return _constant("constant_", tensor, (val,))
 
 
 def ones_(tensor):
     """``torch.nn.init.ones_``."""
-    return _init(tensor, "ones_", (), None, None, None)
+    return _constant("ones_", tensor, ())
 
 
 def zeros_(tensor):
     """``torch.nn.init.zeros_``."""
-    return _init(tensor, "zeros_", (), None, None, None)
+    return _constant("zeros_", tensor, ())
 
 
 def eye_(tensor):
     """``torch.nn.init.eye_``: the identity on a 2-D tensor."""
-    return _init(tensor, "eye_", (), None, None, None)
+    return _constant("eye_", tensor, ())
 
 
 def dirac_(tensor, groups=1):
     """``torch.nn.init.dirac_``."""
-    return _init(tensor, "dirac_", (groups,), None, None, None)
+    return _constant("dirac_", tensor, (groups,))
 
 
 def xavier_uniform_(tensor, gain=1.0, generator=None, *, seed=None, stream=None):

@@ -16,6 +16,10 @@ from ._targets import _block_of, _storage_key, _targets
 from ._tensors import _is_dtensor, _touched, as_array
 
 
+# the dtypes fastinit fills; constant fills of any other go to PyTorch itself
+_FLOATS = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
+
+
 class UnroutedInitWarning(UserWarning):
     """A random draw inside ``init_`` that fastinit could not make its own."""
 
@@ -94,6 +98,11 @@ class _Router(TorchFunctionMode):
     def fill(self, tensor, scheme, args, kwargs, original=None):
         if tensor.numel() == 0 and not _is_dtensor(tensor):
             return _fill(tensor, scheme, args, kwargs, self.seed, 0)
+        if (not _registry.is_random(scheme) and not _is_dtensor(tensor)
+                and tensor.dtype not in _FLOATS):
+            # a constant of an integer or bool buffer (a step counter): nothing
+            # random to route, and fastinit's kernels do not fill that dtype
+            return self._passthrough_fill(tensor, scheme, args, kwargs)
         self.passthrough += 1
         try:
             loc = self.locate(tensor)
@@ -125,6 +134,22 @@ class _Router(TorchFunctionMode):
         finally:
             self.passthrough -= 1
         tgt.fills.append(scheme)
+        return tensor
+
+    def _passthrough_fill(self, tensor, scheme, args, kwargs):
+        """PyTorch's own deterministic fill, marking what it writes."""
+        self.passthrough += 1
+        try:
+            loc = self.locate(tensor)
+            _ORIGINALS[scheme](tensor, *args, **kwargs)
+        finally:
+            self.passthrough -= 1
+        if loc is not None:
+            tgt, block = loc
+            if block is None:
+                tgt.written = True
+            else:
+                tgt.wrote_block(tensor.numel())
         return tensor
 
     def _fill_block(self, tgt, tensor, block, scheme, args, kwargs):
