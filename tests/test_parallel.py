@@ -1,6 +1,7 @@
 """Threads, memory and sizes: the fill's resources, not its values (those are
 pinned in test_stream.py)."""
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -266,3 +267,32 @@ def test_exit_with_a_live_pool(code):
     full = f"import numpy as np, fastinit\nN = {POOL_N}\n{code}\nprint('done')\n"
     r = subprocess.run([sys.executable, "-c", full], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and r.stdout.strip() == "done", (r.returncode, r.stderr)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="needs POSIX signals")
+def test_signal_handler_fill_inside_a_threaded_fill():
+    # Python signal handlers run at the fill's interrupt checks, on the
+    # thread that owns the pool: a threaded fill there finds the pool busy
+    # and runs alone (waiting for the pool would wait for itself).
+    import threading
+    inner, filling = [], [False]
+
+    def handler(signum, frame):
+        inner.append((filling[0], fastinit.normal(shape=POOL_N, seed=4, threads=2)))
+
+    old = signal.signal(signal.SIGUSR1, handler)
+    timer = threading.Timer(0.02, os.kill, (os.getpid(), signal.SIGUSR1))
+    try:
+        filling[0] = True
+        timer.start()
+        out = fastinit.truncated_normal(shape=1 << 23, dtype=np.float64, std=1.0, a=40.0,
+                                        b=41.0, seed=0, threads=2)
+        filling[0] = False
+        timer.join()
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGUSR1, old)
+    assert len(inner) == 1 and inner[0][0], "the handler did not run inside the fill"
+    np.testing.assert_array_equal(inner[0][1], fastinit.normal(shape=POOL_N, seed=4, threads=1))
+    np.testing.assert_array_equal(out[-1000:], fastinit.truncated_normal(
+        shape=1000, dtype=np.float64, std=1.0, a=40.0, b=41.0, seed=0, offset=(1 << 23) - 1000))
