@@ -135,10 +135,6 @@ def test_small_fills_start_no_thread():
 POOL_N = 3 << 17        # large enough for three threads (2^17 elements each)
 
 
-def _tasks():
-    return len(os.listdir("/proc/self/task"))
-
-
 needs_proc = pytest.mark.skipif(not os.path.isdir("/proc/self/task"),
                                 reason="counts threads through /proc")
 needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
@@ -179,14 +175,24 @@ def test_concurrent_python_threads_get_their_own_values():
 @needs_proc
 def test_many_threaded_fills_start_no_more_threads():
     # the pool is as large as the most threads one fill asked for, and the
-    # fills after that reuse it: no thread per fill, none left behind
-    a = np.empty(POOL_N, np.float32)
-    fastinit.uniform(a, seed=0, threads=3)
-    before = _tasks()
-    for i in range(300):
-        fastinit.uniform(a, seed=i, threads=2 + i % 2)
-        fastinit.normal(shape=100, seed=i, threads=8)      # too small to use the pool
-    assert _tasks() == before
+    # fills after that reuse it: no thread per fill, none left behind.  In
+    # a fresh process, where no other test's threads come and go.
+    code = """
+        import os, numpy as np, fastinit
+        a = np.empty(%d, np.float32)
+        tasks = lambda: len(os.listdir("/proc/self/task"))
+        start = tasks()
+        fastinit.uniform(a, seed=0, threads=3)
+        before = tasks()
+        for i in range(300):
+            fastinit.uniform(a, seed=i, threads=2 + i %% 2)
+            fastinit.normal(shape=100, seed=i, threads=8)   # too small for the pool
+        print(start, before, tasks())
+    """ % POOL_N
+    r = _run(code)
+    assert r.returncode == 0, r.stderr
+    start, before, after = map(int, r.stdout.split())
+    assert before == start + 2 and after == before, r.stdout
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads Linux signal masks")
