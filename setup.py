@@ -122,7 +122,7 @@ class BuildExtWithPaths(build_ext):
 
 ext = Extension(
     "fastinit._core",
-    sources=["fastinit/_core.pyx", "csrc/dispatch.c", "csrc/path_baseline.c"],
+    sources=["fastinit/_core.pyx", "csrc/dispatch.c", "csrc/pool.c", "csrc/path_baseline.c"],
     include_dirs=["csrc", np.get_include()],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     depends=HEADERS,

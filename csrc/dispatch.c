@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "fastinit_core.h"
+#include "pool.h"
 #include "truncnorm.h"
-#include "threads.h"
 #include "walk.h"
 
 void fi_run_baseline(const fi_plan *p, uint64_t first, size_t n, void *out);
@@ -317,18 +317,15 @@ int fi_fill(const fi_plan *plan, fi_path_id path, char *data, int ndim,
     s.stop = 0;
     int failed = 0;
 #if defined(FI_HAVE_THREADS)
-    fi_thread tid[FI_MAX_THREADS];
-    int started[FI_MAX_THREADS] = {0};
-    for (uint64_t w = 1; w < t; w++) {
-        started[w] = fi_thread_start(&tid[w], fi_worker, &s) == 0;
-        failed |= !started[w];
-    }
+    /* A one-thread fill never touches the pool (nor its lock).  A pool
+     * owned by another fill lends nothing: this fill then runs here alone,
+     * to the same values. */
+    int lent = t > 1 ? fi_pool_begin(fi_worker, &s, (int)(t - 1), &failed) : 0;
 #endif
     int stopped = fi_work(&s, interrupted, ctx);
 #if defined(FI_HAVE_THREADS)
-    for (uint64_t w = 1; w < t; w++)
-        if (started[w])
-            fi_thread_join(&tid[w]);
+    if (lent > 0)
+        fi_pool_end();      /* s lives on this stack: wait for the helpers */
 #endif
     return stopped ? 1 : failed ? -1 : 0;
 }

@@ -91,11 +91,14 @@ typedef int (*fi_interrupt_fn)(void *ctx);
  * of shape itself (a whole array: element i in C order gets base + i).  A
  * block [start, start + shape) of a C-order tensor of global shape G has
  * lstride = G's C-order strides and base = offset + ravel(start, G).
- * Uses up to `threads` threads (<= 1: the calling thread only); the calling
- * thread calls `interrupted` (if not NULL) every few milliseconds of a long
- * fill.  Returns 0; 1 if interrupted (the elements not reached are left as
- * they were, every element written has its value); -1 if a thread could
- * not be started (the fill is then finished by the others). */
+ * Uses up to `threads` threads (<= 1: the calling thread only): the
+ * calling thread and threads of the process's pool (pool.h), which a fill
+ * on another thread may hold, and then this one runs alone; the values
+ * never depend on it.  The calling thread calls `interrupted` (if not
+ * NULL) every few milliseconds of a long fill.  Returns 0; 1 if
+ * interrupted (the elements not reached are left as they were, every
+ * element written has its value); -1 if a thread could not be started
+ * (the fill is then finished by the others). */
 int fi_fill(const fi_plan *plan, fi_path_id path, char *data, int ndim,
             const int64_t *shape, const int64_t *strides, const uint64_t *lstride,
             uint64_t base, int threads, fi_interrupt_fn interrupted, void *ctx);

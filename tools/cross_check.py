@@ -90,7 +90,7 @@ def build(target, workdir):
     flags = " ".join(FLAGS[:5] + extra)
     cmd = [cc, *FLAGS, *extra, *macros, f'-DFI_BUILD_FLAGS="{target}: {flags}"',
            str(ROOT / "tools" / "fill_driver.c"), str(ROOT / "csrc" / "dispatch.c"),
-           str(ROOT / "csrc" / "path_baseline.c"), *objs, "-o", str(exe), "-lm"]
+           str(ROOT / "csrc" / "pool.c"), str(ROOT / "csrc" / "path_baseline.c"), *objs, "-o", str(exe), "-lm"]
     subprocess.run(cmd, check=True)
     return exe
 

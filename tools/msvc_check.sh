@@ -13,7 +13,8 @@ flags=(--target=x86_64-pc-windows-msvc -fms-extensions -fms-compatibility
 avx2=(-mavx2 -mfma)
 avx512=("${avx2[@]}" -mavx512f -mavx512dq -mavx512bw -mavx512vl)
 clang "${flags[@]}" csrc/dispatch.c
+clang "${flags[@]}" csrc/pool.c
 clang "${flags[@]}" csrc/path_baseline.c
 clang "${flags[@]}" "${avx2[@]}" csrc/path_avx2.c
 clang "${flags[@]}" "${avx512[@]}" csrc/path_avx512.c
-echo "msvc_check: dispatch.c and every path compile in MSVC mode (clang, _MSC_VER 1940)"
+echo "msvc_check: dispatch.c, pool.c and every path compile in MSVC mode (clang, _MSC_VER 1940)"
