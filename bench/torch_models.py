@@ -12,8 +12,12 @@ Each measurement runs in a fresh process (so peak RSS is its own):
 * ``fastinit``: ``with fastinit.torch.meta_init(): model = Model(cfg)`` then
   ``fastinit.torch.materialize_(model, seed=0)`` -- the same schemes, every
   fill a fastinit fill.
-* ``floor``: the same meta construction, then allocating every tensor and
-  ``zero_()`` -- what any init must at least pay: first-touching the memory.
+* ``floor``: the same meta construction, then allocating every tensor as
+  ``materialize_`` does and ``zero_()`` -- what any init must at least pay:
+  first-touching the memory.
+* ``fills`` (where the rest goes): ``init_`` of a model already materialized
+  and zeroed, timed alone -- fastinit's sampling and routing on memory that
+  is already touched.  fastinit's path costs about floor + fills.
 
 Models: ``plain``, a Llama-style decoder from plain torch modules
 (nn.Embedding, nn.Linear, nn.RMSNorm, a RoPE buffer; 953M parameters at
@@ -21,6 +25,14 @@ Models: ``plain``, a Llama-style decoder from plain torch modules
 download; skipped when transformers is not installed).  Prints a table: the
 median seconds of each, fastinit's speed-up over construction, fastinit's
 time over the floor's, and peak RSS over the model's own bytes.
+
+The modes are interleaved, one repetition of each in turn (the order rotated
+between repetitions), and the ratios are the medians of the ratios within a
+repetition: on a shared machine the cost of first-touching memory moves by
+several times from one minute to the next (measured on the 2-core
+development machine: 1 to 16 s for the same 3.8 GB), so a floor and a path
+timed minutes apart compare two different machines.  The load average is
+printed with each row.
 """
 import argparse
 import json
@@ -95,21 +107,40 @@ def _rss():
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def _run(build, mode):
+MODES = ("torch", "fastinit", "floor", "fills")
+
+
+def _zeroed(build):
+    """The floor: meta construction, then every tensor allocated as
+    materialize_ allocates it and first-touched by zero_()."""
     import torch
     import fastinit.torch as fit
-    if mode == "torch":
-        return build()
     with fit.meta_init():
         m = build()
-    if mode == "fastinit":
-        fit.materialize_(m, seed=0)
-    else:
-        fit._materialize_tensors(m, fit._cpu_empty)
-        with torch.no_grad():
-            for t in list(m.parameters()) + list(m.buffers()):
-                t.zero_()
+    fit._materialize_tensors(m, fit._cpu_empty)
+    with torch.no_grad():
+        for t in list(m.parameters()) + list(m.buffers()):
+            t.zero_()
     return m
+
+
+def _run(build, mode):
+    """(model, seconds) of one mode."""
+    import fastinit.torch as fit
+    start = time.perf_counter()
+    if mode == "torch":
+        m = build()
+    elif mode == "fastinit":
+        with fit.meta_init():
+            m = build()
+        fit.materialize_(m, seed=0)
+    elif mode == "floor":
+        m = _zeroed(build)
+    else:       # fills: init_ alone, on memory the floor has already touched
+        m = _zeroed(build)
+        start = time.perf_counter()
+        fit.init_(m, seed=0)
+    return m, time.perf_counter() - start
 
 
 def one(model, size, dtype, mode):
@@ -122,9 +153,7 @@ def one(model, size, dtype, mode):
     _run(maker("tiny"), mode)
     build = maker(size)
     before = _rss()
-    start = time.perf_counter()
-    m = _run(build, mode)
-    seconds = time.perf_counter() - start
+    m, seconds = _run(build, mode)
     nbytes = sum(t.numel() * t.element_size() for t in
                  {id(t): t for t in list(m.parameters()) + list(m.buffers())}.values())
     params = sum(p.numel() for p in m.parameters())
@@ -132,18 +161,27 @@ def one(model, size, dtype, mode):
     return dict(seconds=seconds, peak=peak - before, bytes=nbytes, params=params)
 
 
-def measure(model, size, dtype, mode, repeat):
-    runs = []
-    for _ in range(repeat):
-        out = subprocess.run([sys.executable, __file__, "--one", model, size, dtype, mode],
-                             capture_output=True, text=True)
-        if out.returncode != 0:
-            raise RuntimeError(f"{model} {dtype} {mode} failed:\n{out.stderr[-3000:]}")
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    best = dict(runs[0])
-    best["seconds"] = statistics.median(r["seconds"] for r in runs)
-    best["peak"] = max(r["peak"] for r in runs)
-    return best
+def _one_process(model, size, dtype, mode):
+    out = subprocess.run([sys.executable, __file__, "--one", model, size, dtype, mode],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{model} {dtype} {mode} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(model, size, dtype, repeat):
+    """{mode: runs}: each mode once per repetition, in a fresh process, the
+    modes in turn (the order rotated each repetition), so that the floor and
+    the path of one repetition see the same machine."""
+    runs = {mode: [] for mode in MODES}
+    for r in range(repeat):
+        for mode in MODES[r % len(MODES):] + MODES[:r % len(MODES)]:
+            runs[mode].append(_one_process(model, size, dtype, mode))
+    return runs
+
+
+def _median_ratio(a, b):
+    return statistics.median(x["seconds"] / y["seconds"] for x, y in zip(a, b))
 
 
 def main():
@@ -168,23 +206,26 @@ def main():
     print(f"size {args.size}, {os.cpu_count()} CPUs, median of {args.repeat}; peak: the "
           f"growth of peak RSS during the build over the model's bytes (1.0 = the model "
           f"alone; at tiny sizes this is noise)")
-    print("| model | dtype | params | torch s | fastinit s | floor s | vs torch | "
-          "over floor | peak torch | peak fastinit |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| model | dtype | params | torch s | fastinit s | floor s | fills s | vs torch | "
+          "over floor | peak torch | peak fastinit | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for model in models:
         for dtype in args.dtypes.split(","):
-            r = {mode: measure(model, args.size, dtype, mode, args.repeat)
-                 for mode in ("torch", "fastinit", "floor")}
-            nbytes = r["fastinit"]["bytes"]
+            load = os.getloadavg()[0]
+            runs = measure(model, args.size, dtype, args.repeat)
+            sec = {mode: statistics.median(r["seconds"] for r in rs)
+                   for mode, rs in runs.items()}
+            nbytes = runs["fastinit"][0]["bytes"]
 
             def over(mode):
-                return r[mode]["peak"] / nbytes
-            print(f"| {model} | {dtype} | {r['fastinit']['params'] / 1e6:.0f}M "
-                  f"| {r['torch']['seconds']:.2f} | {r['fastinit']['seconds']:.2f} "
-                  f"| {r['floor']['seconds']:.2f} "
-                  f"| x{r['torch']['seconds'] / r['fastinit']['seconds']:.2f} "
-                  f"| {r['fastinit']['seconds'] / r['floor']['seconds']:.2f} "
-                  f"| {over('torch'):.3f} | {over('fastinit'):.3f} |", flush=True)
+                return max(r["peak"] for r in runs[mode]) / nbytes
+            print(f"| {model} | {dtype} | {runs['fastinit'][0]['params'] / 1e6:.0f}M "
+                  f"| {sec['torch']:.2f} | {sec['fastinit']:.2f} | {sec['floor']:.2f} "
+                  f"| {sec['fills']:.2f} "
+                  f"| x{_median_ratio(runs['torch'], runs['fastinit']):.2f} "
+                  f"| {_median_ratio(runs['fastinit'], runs['floor']):.2f} "
+                  f"| {over('torch'):.3f} | {over('fastinit'):.3f} "
+                  f"| {load:.1f}-{os.getloadavg()[0]:.1f} |", flush=True)
 
 
 if __name__ == "__main__":
