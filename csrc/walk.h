@@ -28,6 +28,7 @@
 typedef struct fi_job {
     const fi_plan *plan;
     fi_kernel_fn run;
+    fi_runs_fn runs;                 /* the same path's many-short-runs entry */
     char *data;
     int ndim;
     const int64_t *shape, *strides;  /* the block: elements, bytes (any sign) */
@@ -160,6 +161,27 @@ static void fi_fill_range(const fi_job *j, uint64_t lo, uint64_t hi)
         if (m > hi - i)
             m = hi - i;
         const uint64_t e = fi_logical(j, idx);
+        const int ra = j->run_axis;
+        if (in_run == 0 && ra > 0 && j->direct_len == j->run_len && j->run_len < FI_TILE &&
+            hi - i >= 2 * j->run_len) {
+            /* short memory-contiguous runs, one per step of axis ra - 1
+             * (a column shard's rows): all that are left on that axis, in
+             * one call that sets Philox up once for all of them */
+            uint64_t k = (uint64_t)(j->shape[ra - 1] - idx[ra - 1]);
+            k = k < (hi - i) / j->run_len ? k : (hi - i) / j->run_len;
+            j->runs(j->plan, e, (size_t)j->run_len, j->lstride[ra - 1], (size_t)k, ptr,
+                    j->strides[ra - 1]);
+            idx[ra - 1] += (int64_t)k;
+            ptr += (int64_t)k * j->strides[ra - 1];
+            for (int d = ra - 1; d > 0 && idx[d] == j->shape[d]; d--) {
+                ptr -= j->shape[d] * j->strides[d];
+                idx[d] = 0;
+                idx[d - 1]++;
+                ptr += j->strides[d - 1];
+            }
+            i += k * j->run_len;
+            continue;
+        }
         if (j->direct_len == j->run_len || j->direct_len >= FI_TILE) {
             /* a memory-contiguous stretch: the rest of this one, at most */
             uint64_t rest = j->direct_len - in_run % j->direct_len;
