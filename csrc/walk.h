@@ -199,59 +199,93 @@ static void fi_fill_range(const fi_job *j, uint64_t lo, uint64_t hi)
     }
 }
 
-/* Panels, for blocks whose memory-innermost axis is not the logical one
- * (a transposed kernel, Fortran order): tiles of the logical runs of
- * panel_width neighbouring positions along that axis are generated side by
- * side and written out together, so each store of panel_width elements
- * fills whole cache lines instead of touching one element of each.  The
- * range [lo, hi) counts panels x view elements: q = panel * V + v. */
-#define FI_GATHER_AS(T)                                                      \
-    for (uint64_t r = 0; r < rows; r++)                                      \
-        memcpy(base + (int64_t)r * step_m, b + (r * mt + p) * sizeof(T), sizeof(T))
+/* Panels, for blocks whose memory-innermost axis m is not the logical one
+ * (a transposed kernel, Fortran order): the logical runs of panel_width
+ * neighbouring positions along m are generated side by side (rows of a
+ * stack buffer) and written out transposed, so that each view position
+ * gets panel_width consecutive elements of memory (whole cache lines)
+ * instead of one element each.  The view is the block without axis m.
+ *
+ * Work is counted in units of (view position, panel), chunk-major: chunk c
+ * of FI_PANEL_LEN view positions takes q in [c L P, (c + 1) L P) (L =
+ * FI_PANEL_LEN, P panels; the last chunk is shorter), panel by panel.  All
+ * panels of a chunk in turn write whole stretches of memory along m for the
+ * chunk's positions while they are in cache; panel-major, each pass over
+ * the array touched one line in every 2 KiB of it. */
+#define FI_GATHER_AS(T)                                                          \
+    do {                                                                         \
+        for (uint64_t r = 0; r < rows; r++) {                                    \
+            T x;                                                                 \
+            memcpy(&x, b + (r * mt + p) * sizeof(T), sizeof(T));                 \
+            memcpy(dst + r * sizeof(T), &x, sizeof(T));                          \
+        }                                                                        \
+    } while (0)
 
-static void fi_fill_panels(const fi_job *j, uint64_t lo, uint64_t hi)
+/* Panel `panel`, view positions pos .. pos + len - 1 (within one chunk). */
+static void fi_panel_part(const fi_job *j, uint64_t panel, uint64_t pos, uint64_t len,
+                          char *b)
 {
     const fi_job *v = j->view;
-    const int m = j->panel_axis;
-    const uint64_t V = v->size, w = j->panel_width, size_m = (uint64_t)j->shape[m];
-    const int64_t step_m = j->strides[m];
+    const int m = j->panel_axis, vl = v->ndim - 1;
+    const uint64_t w = j->panel_width, size_m = (uint64_t)j->shape[m];
+    const uint64_t first_m = panel * w;
+    const uint64_t rows = size_m - first_m < w ? size_m - first_m : w;
+    const uint64_t lm = j->lstride[m];
     const size_t es = j->es;
-    double buf[FI_PANEL_BYTES / sizeof(double)];
-    char *const b = (char *)buf;
+    const int64_t vstep = v->strides[vl];
     int64_t idx[FI_MAX_NDIM];
-    uint64_t q = lo;
-    while (q < hi) {
-        const uint64_t panel = q / V, first_m = panel * w;
-        const uint64_t rows = size_m - first_m < w ? size_m - first_m : w;
-        uint64_t pos = q % V;
-        char *ptr = fi_locate(v, pos, idx);
-        const uint64_t end = hi - q < V - pos ? hi : q + (V - pos);
-        while (q < end) {
-            uint64_t mt = v->run_len - pos % v->run_len;
-            mt = mt < end - q ? mt : end - q;
-            mt = mt < FI_PANEL_LEN ? mt : FI_PANEL_LEN;
-            const uint64_t e = fi_logical(v, idx) + first_m * j->lstride[m];
-            for (uint64_t r = 0; r < rows; r++)
-                j->run(j->plan, e + r * j->lstride[m], (size_t)mt, b + r * mt * es);
-            /* out[view position p, first_m + r] = row r, element p */
-            char *base = ptr + (int64_t)first_m * step_m;
-            for (uint64_t p = 0; p < mt; p++) {
+    char *ptr = fi_locate(v, pos, idx) + (int64_t)first_m * j->strides[m];
+    while (len > 0) {
+        uint64_t mt = v->run_len - pos % v->run_len;
+        mt = mt < len ? mt : len;
+        mt = mt < FI_PANEL_LEN ? mt : FI_PANEL_LEN;
+        const uint64_t e = fi_logical(v, idx) + first_m * lm;
+        if (lm == mt && mt == v->run_len)
+            /* the rows follow each other in the stream (Fortran order with a
+             * short last axis): one run of rows x mt */
+            j->run(j->plan, e, (size_t)(rows * mt), b);
+        else
+            j->runs(j->plan, e, (size_t)mt, lm, (size_t)rows, b, (int64_t)(mt * es));
+        /* out[view position p, first_m + r] = row r, element p; positions
+         * step along the view's last axis between carries */
+        for (uint64_t p = 0; p < mt;) {
+            uint64_t cnt = (uint64_t)(v->shape[vl] - idx[vl]);
+            cnt = cnt < mt - p ? cnt : mt - p;
+            char *dst = ptr;
+            for (uint64_t c = 0; c < cnt; c++, p++, dst += vstep) {
                 if (es == 2)
                     FI_GATHER_AS(uint16_t);
                 else if (es == 4)
                     FI_GATHER_AS(uint32_t);
                 else
                     FI_GATHER_AS(uint64_t);
-                char *next = fi_advance(v, idx, ptr, 1);
-                base += next - ptr;
-                ptr = next;
             }
-            q += mt;
-            pos += mt;
+            ptr = fi_advance(v, idx, ptr, cnt);
         }
+        pos += mt;
+        len -= mt;
     }
 }
 #undef FI_GATHER_AS
+
+static void fi_fill_panels(const fi_job *j, uint64_t lo, uint64_t hi)
+{
+    const uint64_t V = j->view->size, w = j->panel_width;
+    const uint64_t np = ((uint64_t)j->shape[j->panel_axis] + w - 1) / w;
+    const uint64_t span = FI_PANEL_LEN * np;       /* q per whole chunk */
+    double buf[FI_PANEL_BYTES / sizeof(double)];
+    uint64_t q = lo;
+    while (q < hi) {
+        const uint64_t c = q / span, at = q - c * span;
+        const uint64_t c0 = c * FI_PANEL_LEN;
+        const uint64_t lc = V - c0 < FI_PANEL_LEN ? V - c0 : FI_PANEL_LEN;
+        const uint64_t panel = at / lc, off = at % lc;
+        uint64_t len = lc - off;
+        len = len < hi - q ? len : hi - q;
+        fi_panel_part(j, panel, c0 + off, len, (char *)buf);
+        q += len;
+    }
+}
 
 /* Whether to fill j in panels along its memory-innermost axis, and the view
  * without that axis (its arrays in *store).  Worth it when that axis is not
@@ -291,10 +325,13 @@ static int fi_plan_panels(fi_job *j, fi_view_store *store)
     v->strides = store->strides;
     v->lstride = store->lstride;
     fi_job_layout(v);
-    if (v->run_len < 64)
+    /* short view runs only where the rows follow each other in the stream
+     * (then generated as one run): else a kernel call per few elements */
+    const int consecutive = j->lstride[m] == v->run_len && v->run_len < FI_PANEL_LEN;
+    if (v->run_len < 64 && !consecutive)
         return 0;
     v->size = j->size / (uint64_t)j->shape[m];
-    uint64_t w = FI_PANEL_BYTES / (FI_PANEL_LEN * j->es);
+    uint64_t w = FI_PANEL_BYTES / ((consecutive ? v->run_len : FI_PANEL_LEN) * j->es);
     j->panel_axis = m;
     j->panel_width = w;
     j->view = v;

@@ -354,3 +354,42 @@ def test_short_runs_across_the_low_counter_word(dtype):
     block = np.empty((16, 96), dtype)
     fastinit.uniform(block, seed=6, offset=off, global_shape=g, start=(0, 452))
     np.testing.assert_array_equal(block, expect[:, 452:548])
+
+
+# ---- panels: short view runs generated as one run, chunk-major order ---------------------
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
+def test_fortran_order_with_short_last_axes(threads, dtype):
+    # (N, P) in Fortran order is P interleaved logical columns: N not a
+    # multiple of any panel width, P around the panel limits; large enough
+    # for two threads at P = 2
+    for n, p in [(300001, 2), (5001, 1), (4099, 3), (2053, 7), (1031, 63), (1031, 64),
+                 (517, 100), (257, 255), (129, 256)]:
+        f = np.full((n, p), SENTINEL, dtype, order="F")
+        fastinit.uniform(f, seed=4, stream=2, offset=3, threads=threads)
+        expect = fastinit.uniform(shape=(n, p), dtype=dtype, seed=4, stream=2, offset=3)
+        np.testing.assert_array_equal(f.view(np.uint8) if f.flags.c_contiguous else
+                                      np.ascontiguousarray(f).view(np.uint8),
+                                      expect.view(np.uint8))
+    f3 = np.empty((1001, 3, 5), dtype, order="F")
+    fastinit.normal(f3, seed=4, threads=threads)
+    np.testing.assert_array_equal(f3, fastinit.normal(shape=f3.shape, dtype=dtype, seed=4))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("name", ["uniform", "normal", "truncated_normal"])
+def test_transposed_kernels_of_uneven_sizes(threads, name):
+    # view sizes that are not a multiple of a chunk, blocks of a transposed
+    # global tensor, and a block starting off a Philox block
+    fill, kwargs = FILLS[name]
+    for shape in [(3, 3, 200, 130), (5, 1, 77, 300), (3, 3, 512, 64)]:
+        for dtype in (np.float32, np.float64):
+            kt = np.empty(shape, dtype).transpose(3, 2, 0, 1)
+            fill(kt, seed=5, threads=threads, **kwargs)
+            expect = fill(shape=kt.shape, dtype=dtype, seed=5, **kwargs)
+            np.testing.assert_array_equal(kt, expect)
+            g = kt.shape
+            blk = np.empty((g[0] - 3, g[1] - 1, g[2], g[3]), dtype, order="F")
+            fill(blk, seed=5, threads=threads, global_shape=g, start=(3, 1, 0, 0), **kwargs)
+            np.testing.assert_array_equal(blk, expect[3:, 1:])
