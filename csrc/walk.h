@@ -24,6 +24,8 @@
 /* A panel: panel_width rows of up to FI_PANEL_LEN elements each. */
 #define FI_PANEL_LEN 256
 #define FI_PANEL_BYTES 16384
+/* What all panels of a chunk may write before its lines leave L2 */
+#define FI_PANEL_CACHE (512 * 1024)
 
 typedef struct fi_job {
     const fi_plan *plan;
@@ -44,6 +46,7 @@ typedef struct fi_job {
      * logically, and the block without that axis */
     int panel_axis;                  /* -1: no panels */
     uint64_t panel_width;            /* values of panel_axis per panel */
+    uint64_t panel_chunk;            /* view positions per chunk */
     const struct fi_job *view;
 } fi_job;
 
@@ -207,11 +210,12 @@ static void fi_fill_range(const fi_job *j, uint64_t lo, uint64_t hi)
  * instead of one element each.  The view is the block without axis m.
  *
  * Work is counted in units of (view position, panel), chunk-major: chunk c
- * of FI_PANEL_LEN view positions takes q in [c L P, (c + 1) L P) (L =
- * FI_PANEL_LEN, P panels; the last chunk is shorter), panel by panel.  All
- * panels of a chunk in turn write whole stretches of memory along m for the
- * chunk's positions while they are in cache; panel-major, each pass over
- * the array touched one line in every 2 KiB of it. */
+ * of L = panel_chunk view positions takes q in [c L P, (c + 1) L P) (P
+ * panels; the last chunk is shorter), panel by panel.  All panels of a
+ * chunk in turn write whole stretches of memory along m for the chunk's
+ * positions while they are in cache (L is chosen so that they fit); panel-
+ * major, each pass over a transposed kernel touched one line in every 2 KiB
+ * of it. */
 #define FI_GATHER_AS(T)                                                          \
     do {                                                                         \
         for (uint64_t r = 0; r < rows; r++) {                                    \
@@ -272,13 +276,13 @@ static void fi_fill_panels(const fi_job *j, uint64_t lo, uint64_t hi)
 {
     const uint64_t V = j->view->size, w = j->panel_width;
     const uint64_t np = ((uint64_t)j->shape[j->panel_axis] + w - 1) / w;
-    const uint64_t span = FI_PANEL_LEN * np;       /* q per whole chunk */
+    const uint64_t L = j->panel_chunk, span = L * np;   /* q per whole chunk */
     double buf[FI_PANEL_BYTES / sizeof(double)];
     uint64_t q = lo;
     while (q < hi) {
         const uint64_t c = q / span, at = q - c * span;
-        const uint64_t c0 = c * FI_PANEL_LEN;
-        const uint64_t lc = V - c0 < FI_PANEL_LEN ? V - c0 : FI_PANEL_LEN;
+        const uint64_t c0 = c * L;
+        const uint64_t lc = V - c0 < L ? V - c0 : L;
         const uint64_t panel = at / lc, off = at % lc;
         uint64_t len = lc - off;
         len = len < hi - q ? len : hi - q;
@@ -334,6 +338,9 @@ static int fi_plan_panels(fi_job *j, fi_view_store *store)
     uint64_t w = FI_PANEL_BYTES / ((consecutive ? v->run_len : FI_PANEL_LEN) * j->es);
     j->panel_axis = m;
     j->panel_width = w;
+    /* 32 positions at least: a float32 row of them is one whole Philox group */
+    uint64_t chunk = FI_PANEL_CACHE / ((uint64_t)j->shape[m] * j->es);
+    j->panel_chunk = chunk < 32 ? 32 : chunk > FI_PANEL_LEN ? FI_PANEL_LEN : chunk;
     j->view = v;
     return 1;
 }
