@@ -232,19 +232,18 @@ static void fi_fill_range(const fi_job *j, uint64_t lo, uint64_t hi)
  * multiple of 4: 4 x 4 transposes instead of an element per load and store,
  * which was most of the cost of a transposed uniform fill.  Float moves and
  * shuffles only: the bits go through unchanged. */
-static void fi_gather4(const char *b, uint64_t mt, uint64_t p, uint64_t rows, char *dst,
-                       int64_t vstep)
+static void fi_gather4(const char *b, uint64_t mt, uint64_t p, uint64_t rows,
+                       char *const *d)
 {
     for (uint64_t r = 0; r < rows; r += 4) {
         const float *s = (const float *)(const void *)b + r * mt + p;
         __m128 a0 = _mm_loadu_ps(s), a1 = _mm_loadu_ps(s + mt);
         __m128 a2 = _mm_loadu_ps(s + 2 * mt), a3 = _mm_loadu_ps(s + 3 * mt);
         _MM_TRANSPOSE4_PS(a0, a1, a2, a3);
-        char *d = dst + r * 4;
-        _mm_storeu_ps((float *)(void *)d, a0);
-        _mm_storeu_ps((float *)(void *)(d + vstep), a1);
-        _mm_storeu_ps((float *)(void *)(d + 2 * vstep), a2);
-        _mm_storeu_ps((float *)(void *)(d + 3 * vstep), a3);
+        _mm_storeu_ps((float *)(void *)(d[0] + r * 4), a0);
+        _mm_storeu_ps((float *)(void *)(d[1] + r * 4), a1);
+        _mm_storeu_ps((float *)(void *)(d[2] + r * 4), a2);
+        _mm_storeu_ps((float *)(void *)(d[3] + r * 4), a3);
     }
 }
 #endif
@@ -277,16 +276,35 @@ static void fi_panel_part(const fi_job *j, uint64_t panel, uint64_t pos, uint64_
         /* out[view position p, first_m + r] = row r, element p; positions
          * step along the view's last axis between carries */
         for (uint64_t p = 0; p < mt;) {
+#if defined(FI_HAVE_GATHER4)
+            if (es == 4 && rows % 4 == 0 && mt - p >= 4) {
+                const uint64_t room = (uint64_t)(v->shape[vl] - idx[vl]);
+                if (room >= 4) {
+                    /* along the view's last axis: fours of it, then one carry */
+                    uint64_t c = 0, lim = room < mt - p ? room : mt - p;
+                    for (char *dst = ptr; c + 4 <= lim; c += 4, dst += 4 * vstep) {
+                        char *d[4] = {dst, dst + vstep, dst + 2 * vstep, dst + 3 * vstep};
+                        fi_gather4(b, mt, p + c, rows, d);
+                    }
+                    ptr = fi_advance(v, idx, ptr, c);
+                    p += c;
+                } else {
+                    /* 4 positions across carries (a kernel's 3 x 3) */
+                    char *d[4];
+                    for (int i = 0; i < 4; i++) {
+                        d[i] = ptr;
+                        ptr = fi_advance(v, idx, ptr, 1);
+                    }
+                    fi_gather4(b, mt, p, rows, d);
+                    p += 4;
+                }
+                continue;
+            }
+#endif
             uint64_t cnt = (uint64_t)(v->shape[vl] - idx[vl]);
             cnt = cnt < mt - p ? cnt : mt - p;
             char *dst = ptr;
-            uint64_t c = 0;
-#if defined(FI_HAVE_GATHER4)
-            if (es == 4 && rows % 4 == 0)
-                for (; c + 4 <= cnt; c += 4, p += 4, dst += 4 * vstep)
-                    fi_gather4(b, mt, p, rows, dst, vstep);
-#endif
-            for (; c < cnt; c++, p++, dst += vstep) {
+            for (uint64_t c = 0; c < cnt; c++, p++, dst += vstep) {
                 if (es == 2)
                     FI_GATHER_AS(uint16_t);
                 else if (es == 4)
