@@ -1,14 +1,19 @@
 """Blocks and strided layouts against a contiguous fill of the same size.
 
-    pytest bench/test_bench_layouts.py --benchmark-json=bench/results/layouts.json
-    python bench/report.py bench/results/layouts.json
+    pytest bench/test_bench_layouts.py --benchmark-timer=time.process_time \
+        --benchmark-json=bench/results/layouts.json
+    python bench/layout_ratios.py bench/results/layouts.json
+
+(process time: on a shared machine a fill's wall time includes the time
+other processes held its core.)
 
 Each group holds one fill of one element count, in several layouts: a
 contiguous array (the reference), a column block and a 2-D block of a
 larger global tensor (one call each, global_shape=/start=), the same column
 block filled the old way (one call per row, with offset=), and strided
-destinations: Fortran order with a short last axis, a transposed conv kernel.
-Single thread, so the ratios are per-core costs.
+destinations: Fortran order with a short last axis, a transposed conv kernel
+and a transposed square matrix.  float32 and float64.  Single thread, so
+the ratios are per-core costs.
 """
 import time
 
@@ -43,13 +48,17 @@ CASES = [(b, how) for b in BLOCKS for how in ("contiguous", "block")]
 CASES.append(("column_512", "per_row"))
 
 
+DTYPES = ["float32", "float64"]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("fill", ["uniform", "normal", "truncated_normal"])
 @pytest.mark.parametrize("name, how", CASES)
-def test_block(benchmark, fill, name, how):
+def test_block(benchmark, fill, name, how, dtype):
     f = _fill(fill)
     shape, start = BLOCKS[name]
-    benchmark.group = f"block {fill} float32 {name} {shape}"
-    out = np.empty(shape, np.float32)
+    benchmark.group = f"block {fill} {dtype} {name} {shape}"
+    out = np.empty(shape, dtype)
     if how == "contiguous":
         fn = lambda: f(out, seed=1, threads=1)             # noqa: E731
     elif how == "per_row":
@@ -62,18 +71,23 @@ def test_block(benchmark, fill, name, how):
     bench(benchmark, fn)
 
 
-LAYOUTS = {
-    "c_order": lambda: np.empty((1 << 21, 2), np.float32),
-    "fortran_n_by_2": lambda: np.empty((1 << 21, 2), np.float32, order="F"),
-    "kernel_c_order": lambda: np.empty((3, 3, 512, 512), np.float32),
-    "kernel_transposed": lambda: np.empty((3, 3, 512, 512), np.float32).transpose(3, 2, 0, 1),
+LAYOUTS = {  # name: (group, array); each group's first is its contiguous reference
+    "c_order": ("n_by_2", lambda dt: np.empty((1 << 21, 2), dt)),
+    "fortran_n_by_2": ("n_by_2", lambda dt: np.empty((1 << 21, 2), dt, order="F")),
+    "kernel_c_order": ("kernel", lambda dt: np.empty((3, 3, 512, 512), dt)),
+    "kernel_transposed": ("kernel", lambda dt: np.empty((3, 3, 512, 512), dt).transpose(
+        3, 2, 0, 1)),
+    "square_c_order": ("square", lambda dt: np.empty((2048, 2048), dt)),
+    "square_transposed": ("square", lambda dt: np.empty((2048, 2048), dt).T),
 }
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("fill", ["uniform", "normal"])
 @pytest.mark.parametrize("case", LAYOUTS)
-def test_layout(benchmark, fill, case):
-    out = LAYOUTS[case]()
-    benchmark.group = f"layout {fill} float32 {out.size}"
+def test_layout(benchmark, fill, case, dtype):
+    group, make = LAYOUTS[case]
+    out = make(dtype)
+    benchmark.group = f"layout {fill} {dtype} {group} {out.size}"
     f = _fill(fill)
     bench(benchmark, lambda: f(out, seed=1, threads=1))

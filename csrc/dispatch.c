@@ -10,11 +10,17 @@
 #include "walk.h"
 
 void fi_run_baseline(const fi_plan *p, uint64_t first, size_t n, void *out);
+void fi_runs_baseline(const fi_plan *p, uint64_t first, size_t n, uint64_t lstep, size_t k,
+                      void *out, int64_t mstep);
 #if defined(FI_HAVE_AVX2)
 void fi_run_avx2(const fi_plan *p, uint64_t first, size_t n, void *out);
+void fi_runs_avx2(const fi_plan *p, uint64_t first, size_t n, uint64_t lstep, size_t k,
+                  void *out, int64_t mstep);
 #endif
 #if defined(FI_HAVE_AVX512)
 void fi_run_avx512(const fi_plan *p, uint64_t first, size_t n, void *out);
+void fi_runs_avx512(const fi_plan *p, uint64_t first, size_t n, uint64_t lstep, size_t k,
+                    void *out, int64_t mstep);
 #endif
 
 /* ---- plans ----------------------------------------------------------------- */
@@ -171,6 +177,20 @@ static fi_kernel_fn fi_path_kernel(fi_path_id path)
     }
 }
 
+/* The multi-run entry of the path whose kernel is run. */
+static fi_runs_fn fi_path_runs(fi_kernel_fn run)
+{
+#if defined(FI_HAVE_AVX2)
+    if (run == fi_run_avx2)
+        return fi_runs_avx2;
+#endif
+#if defined(FI_HAVE_AVX512)
+    if (run == fi_run_avx512)
+        return fi_runs_avx512;
+#endif
+    return fi_runs_baseline;
+}
+
 int fi_path_supported(fi_path_id path)
 {
     if (fi_path_kernel(path) == NULL)
@@ -290,6 +310,7 @@ int fi_fill(const fi_plan *plan, fi_path_id path, char *data, int ndim,
     j->run = fi_path_kernel(path);
     if (j->run == NULL)
         j->run = fi_run_baseline;
+    j->runs = fi_path_runs(j->run);
     j->data = data;
     j->ndim = ndim > 0 ? ndim : 1;
     j->shape = ndim > 0 ? shape : &one;

@@ -75,6 +75,11 @@ typedef enum {
 /* Fills out[0..n) with the elements first..first+n-1 of the plan's stream. */
 typedef void (*fi_kernel_fn)(const fi_plan *plan, uint64_t first, size_t n,
                              void *out);
+/* k runs of n elements each: run r is elements first + r lstep .. of the
+ * stream, stored contiguously at out + r mstep bytes.  The same values as k
+ * calls of the path's fi_kernel_fn, with one Philox set-up for all. */
+typedef void (*fi_runs_fn)(const fi_plan *plan, uint64_t first, size_t n, uint64_t lstep,
+                           size_t k, void *out, int64_t mstep);
 
 /* 1 when the path is compiled in and this CPU runs it. */
 int fi_path_supported(fi_path_id path);

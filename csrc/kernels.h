@@ -124,6 +124,113 @@ void FI_RUN(const fi_plan *p, uint64_t first, size_t n, void *out)
     }
 }
 
+/* Groups of FI_PHILOX_STEP blocks from arbitrary counters (philox.h). */
+#ifndef FI_PHILOX_GROUPS
+#define FI_PHILOX_GROUPS(k, ctr, ng, out, layout, stride)                                  \
+    fi_philox_groups_scalar(k, ctr, ng, FI_PHILOX_STEP, out, layout, stride)
+#endif
+
+#if defined(_MSC_VER)
+#define FI_NOINLINE __declspec(noinline)
+#else
+#define FI_NOINLINE __attribute__((noinline))
+#endif
+
+/* Out of line: inlined into FI_RUNS, GCC kept the Philox state of a pass in
+ * stack slots (a load and store per operation, +50% on the whole fill). */
+static FI_NOINLINE void fi_runs_words(const fi_philox_key *k, const uint64_t *ctr, size_t ng,
+                                      uint32_t *words, fi_layout layout)
+{
+    FI_PHILOX_GROUPS(k, ctr, ng, words, layout, FI_TILE / 2);
+}
+
+/* k short runs (fi_runs_fn).  Each run's chunk is the one FI_RUN would make
+ * of it, but the chunks of as many runs as the word buffer holds are
+ * generated together, each padded to whole groups: one key set-up and full
+ * vector passes for all of them, where FI_RUN per run of 64 pays a set-up
+ * and a half-empty pass each.  The transform then runs per chunk, exactly
+ * as in FI_RUN, so the values are FI_RUN's. */
+void FI_RUNS(const fi_plan *p, uint64_t first, size_t n, uint64_t lstep, size_t k, void *out,
+             int64_t mstep)
+{
+    /* epb is 2 or 4: shifts and masks, as a division per run would cost
+     * about a cycle per element of a 64-element run */
+    const unsigned wpe = fi_words_per_element(p->kernel), sh = wpe == 2 ? 1 : 2;
+    const unsigned epb = 4 / wpe, mask = epb - 1;
+    const size_t es = fi_elsize(p->dtype);
+    const fi_layout layout = fi_layout_of(p->kernel);
+    /* every layout holds FI_TILE elements: FI_TILE / epb blocks */
+    enum { G = FI_PHILOX_STEP, MAXG = FI_TILE / 2 / FI_PHILOX_STEP };
+    const size_t cap = FI_TILE / epb / G;          /* groups the buffer holds */
+    uint32_t words[FI_TILE * 2];
+    uint64_t ctr[MAXG];
+    double tmp[4], buf[FI_TILE];
+    char *const o0 = (char *)out;
+    size_t r = 0;
+    while (r < k) {
+        /* the runs r .. r2 - 1 whose chunks fit the buffer together */
+        size_t ng = 0, r2 = r;
+        int gapless = 1;                             /* whole groups, no partial blocks */
+        for (; r2 < k; r2++) {
+            const uint64_t f = first + r2 * lstep;
+            const uint64_t blk = f >> sh;
+            const size_t nb = (size_t)(((f & mask) + n + mask) >> sh);
+            const size_t gr = (nb + G - 1) / G;
+            if (ng + gr > cap)
+                break;
+            gapless &= (f & mask) == 0 && n == gr * G * epb;
+            for (size_t g = 0; g < gr; g++)
+                ctr[ng + g] = blk + (uint64_t)(g * G);
+            ng += gr;
+        }
+        if (r2 == r) {                               /* a run longer than a tile */
+            FI_RUN(p, first + r * lstep, n, o0 + (int64_t)r * mstep);
+            r++;
+            continue;
+        }
+        fi_runs_words(&p->key, ctr, ng, words, layout);
+        if (gapless) {
+            /* the runs' blocks lie back to back in words: one transform of
+             * them all, as one tile (every transform is block-local, which
+             * FI_RUN's partial blocks rely on too), so that short runs get
+             * the long-tile code of each transform */
+            const size_t len = (r2 - r) * n;
+            char *o = o0 + (int64_t)r * mstep;
+            if (mstep == (int64_t)(n * es)) {
+                fi_tile(p, words, o, len);
+            } else {
+                fi_tile(p, words, buf, len);
+                for (size_t i = 0; i < r2 - r; i++)
+                    memcpy(o + (int64_t)i * mstep, (char *)buf + i * n * es, n * es);
+            }
+            r = r2;
+            continue;
+        }
+        size_t at = 0;                               /* the run's first block in words */
+        for (; r < r2; r++) {
+            const uint64_t f = first + r * lstep;
+            const size_t skip = (size_t)(f & mask), end = skip + n;
+            const size_t nb = (end + mask) >> sh;
+            char *o = o0 + (int64_t)r * mstep;
+            uint32_t *w = fi_layout_at(words, layout, at);
+            const size_t b0 = (skip + mask) >> sh, b1 = end >> sh;
+            if (b0 < b1)
+                fi_tile(p, fi_layout_at(w, layout, b0), o + (b0 * epb - skip) * es,
+                        (b1 - b0) * epb);
+            if (skip) {
+                size_t stop = end < epb ? end : epb;
+                fi_tile(p, w, tmp, epb);
+                memcpy(o, (char *)tmp + skip * es, (stop - skip) * es);
+            }
+            if ((end & mask) && b1 >= b0) {
+                fi_tile(p, fi_layout_at(w, layout, b1), tmp, epb);
+                memcpy(o + (b1 * epb - skip) * es, tmp, (end - b1 * epb) * es);
+            }
+            at += (nb + G - 1) / G * G;
+        }
+    }
+}
+
 static void fi_tile(const fi_plan *p, const uint32_t *words, void *dst, size_t n)
 {
     float f[FI_TILE];

@@ -95,6 +95,33 @@ static inline void fi_philox_words_scalar(const fi_philox_key *k, uint64_t block
     }
 }
 
+/* Groups of `group` consecutive blocks from arbitrary counters: group g is
+ * blocks ctr[g] .. ctr[g] + group - 1, stored as blocks g * group on of out.
+ * The short runs of a block fill (a row of a column shard) are not
+ * consecutive in the stream; generating all of them at once pays the key
+ * set-up once and keeps the vector passes full. */
+static inline void fi_philox_groups_scalar(const fi_philox_key *k, const uint64_t *ctr,
+                                           size_t ngroups, size_t group, uint32_t *out,
+                                           fi_layout layout, size_t stride)
+{
+    for (size_t g = 0; g < ngroups; g++)
+        fi_philox_words_scalar(k, ctr[g], group, fi_layout_at(out, layout, g * group), layout,
+                               stride);
+}
+
+/* Whether none of n groups of 8 blocks wraps the low counter word (a vector
+ * pass carries nothing into the high word). */
+static inline int fi_groups_nowrap(const uint64_t *ctr, size_t n)
+{
+    int ok = 1;
+    for (size_t g = 0; g < n; g++)
+        ok &= (uint32_t)ctr[g] <= UINT32_MAX - 8;
+    return ok;
+}
+
+/* The counters of consecutive groups of 8 from block c, for a pass. */
+#define FI_GROUP_CTRS(c) ((const uint64_t[4]){(c), (c) + 8, (c) + 16, (c) + 24})
+
 #if defined(__AVX2__)
 #include <immintrin.h>
 
@@ -113,10 +140,12 @@ static inline void fi_mulhilo_avx2(__m256i a, __m256i m, __m256i *hi, __m256i *l
 #define FI_AVX2_GROUPS 4
 #define FI_AVX2_BLOCKS (8 * FI_AVX2_GROUPS)
 
-/* One pass of `groups` groups of 8 blocks from block c (j blocks into the
- * output); inlined with groups constant, so each count gets its own code. */
+/* One pass of `groups` groups of 8 blocks, group g from block ctr[g] (none
+ * wrapping its low word), j blocks into the output; inlined with groups
+ * constant, so each count gets its own code.  Per-group counters let the
+ * short runs of a block fill share full-width passes. */
 static FI_ALWAYS_INLINE void fi_philox_pass_avx2(const fi_philox_key *k, const __m256i *ks0,
-                                                 const __m256i *ks1, uint64_t c,
+                                                 const __m256i *ks1, const uint64_t *ctr,
                                                  const int groups, uint32_t *out, size_t j,
                                                  fi_layout layout, size_t stride)
 {
@@ -126,8 +155,8 @@ static FI_ALWAYS_INLINE void fi_philox_pass_avx2(const fi_philox_key *k, const _
     __m256i x0[FI_AVX2_GROUPS], x1[FI_AVX2_GROUPS], x2[FI_AVX2_GROUPS],
         x3[FI_AVX2_GROUPS];
     for (int g = 0; g < groups; g++) {
-        x0[g] = _mm256_add_epi32(_mm256_set1_epi32((int)((uint32_t)c + 8u * g)), lane);
-        x1[g] = _mm256_set1_epi32((int)(uint32_t)(c >> 32));
+        x0[g] = _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)ctr[g]), lane);
+        x1[g] = _mm256_set1_epi32((int)(uint32_t)(ctr[g] >> 32));
         x2[g] = _mm256_set1_epi32((int)k->s0);
         x3[g] = _mm256_set1_epi32((int)k->s1);
     }
@@ -197,19 +226,50 @@ static inline void fi_philox_words_avx2(const fi_philox_key *k, uint64_t block,
      * FI_AVX2_GROUPS groups side by side, then 2 and 1 for the rest. */
     while (nblocks - j >= FI_AVX2_BLOCKS &&
            (uint32_t)(block + j) <= UINT32_MAX - FI_AVX2_BLOCKS) {
-        fi_philox_pass_avx2(k, ks0, ks1, block + j, FI_AVX2_GROUPS, out, j, layout, stride);
+        fi_philox_pass_avx2(k, ks0, ks1, FI_GROUP_CTRS(block + j), FI_AVX2_GROUPS, out, j, layout, stride);
         j += FI_AVX2_BLOCKS;
     }
     if (nblocks - j >= 16 && (uint32_t)(block + j) <= UINT32_MAX - 16) {
-        fi_philox_pass_avx2(k, ks0, ks1, block + j, 2, out, j, layout, stride);
+        fi_philox_pass_avx2(k, ks0, ks1, FI_GROUP_CTRS(block + j), 2, out, j, layout, stride);
         j += 16;
     }
     if (nblocks - j >= 8 && (uint32_t)(block + j) <= UINT32_MAX - 8) {
-        fi_philox_pass_avx2(k, ks0, ks1, block + j, 1, out, j, layout, stride);
+        fi_philox_pass_avx2(k, ks0, ks1, FI_GROUP_CTRS(block + j), 1, out, j, layout, stride);
         j += 8;
     }
     fi_philox_words_scalar(k, block + j, nblocks - j, fi_layout_at(out, layout, j), layout,
                            stride);
+}
+
+/* fi_philox_groups_scalar with groups of 8, in passes of up to FI_AVX2_GROUPS. */
+static inline void fi_philox_groups_avx2(const fi_philox_key *k, const uint64_t *ctr,
+                                          size_t ngroups, uint32_t *out, fi_layout layout,
+                                          size_t stride)
+{
+    __m256i ks0[FI_PHILOX_ROUNDS], ks1[FI_PHILOX_ROUNDS];
+    for (uint32_t r = 0, k0 = k->k0, k1 = k->k1; r < FI_PHILOX_ROUNDS;
+         r++, k0 += FI_PHILOX_W0, k1 += FI_PHILOX_W1) {
+        ks0[r] = _mm256_set1_epi32((int)k0);
+        ks1[r] = _mm256_set1_epi32((int)k1);
+    }
+    size_t g = 0;
+    while (g < ngroups) {
+        const size_t left = ngroups - g;
+        if (left >= FI_AVX2_GROUPS && fi_groups_nowrap(ctr + g, FI_AVX2_GROUPS)) {
+            fi_philox_pass_avx2(k, ks0, ks1, ctr + g, FI_AVX2_GROUPS, out, 8 * g, layout, stride);
+            g += FI_AVX2_GROUPS;
+        } else if (left >= 2 && fi_groups_nowrap(ctr + g, 2)) {
+            fi_philox_pass_avx2(k, ks0, ks1, ctr + g, 2, out, 8 * g, layout, stride);
+            g += 2;
+        } else if (fi_groups_nowrap(ctr + g, 1)) {
+            fi_philox_pass_avx2(k, ks0, ks1, ctr + g, 1, out, 8 * g, layout, stride);
+            g += 1;
+        } else {
+            fi_philox_words_scalar(k, ctr[g], 8, fi_layout_at(out, layout, 8 * g), layout,
+                                   stride);
+            g += 1;
+        }
+    }
 }
 #endif /* __AVX2__ */
 
@@ -224,10 +284,9 @@ static inline void fi_philox_words_avx2(const fi_philox_key *k, uint64_t block,
 #define FI_AVX512_BLOCKS (8 * FI_AVX512_GROUPS)
 #define FI_XOR3 0x96   /* vpternlog truth table of a ^ b ^ c */
 
-/* One pass of `groups` groups of 8 blocks from block c (j blocks into the
- * output); inlined with groups constant, so each count gets its own code. */
+/* One pass as fi_philox_pass_avx2's. */
 static FI_ALWAYS_INLINE void fi_philox_pass_avx512(const fi_philox_key *k, const __m512i *ks0,
-                                                   const __m512i *ks1, uint64_t c,
+                                                   const __m512i *ks1, const uint64_t *ctr,
                                                    const int groups, uint32_t *out, size_t j,
                                                    fi_layout layout, size_t stride)
 {
@@ -240,8 +299,8 @@ static FI_ALWAYS_INLINE void fi_philox_pass_avx512(const fi_philox_key *k, const
     __m512i x0[FI_AVX512_GROUPS], x1[FI_AVX512_GROUPS], x2[FI_AVX512_GROUPS],
         x3[FI_AVX512_GROUPS];
     for (int g = 0; g < groups; g++) {
-        x0[g] = _mm512_add_epi64(_mm512_set1_epi64((uint32_t)c + 8u * g), lane);
-        x1[g] = _mm512_set1_epi64((uint32_t)(c >> 32));
+        x0[g] = _mm512_add_epi64(_mm512_set1_epi64((uint32_t)ctr[g]), lane);
+        x1[g] = _mm512_set1_epi64((uint32_t)(ctr[g] >> 32));
         x2[g] = _mm512_set1_epi64(k->s0);
         x3[g] = _mm512_set1_epi64(k->s1);
     }
@@ -297,20 +356,51 @@ static inline void fi_philox_words_avx512(const fi_philox_key *k, uint64_t block
      * FI_AVX512_GROUPS groups side by side, then 2 and 1 for the rest. */
     while (nblocks - j >= FI_AVX512_BLOCKS &&
            (uint32_t)(block + j) <= UINT32_MAX - FI_AVX512_BLOCKS) {
-        fi_philox_pass_avx512(k, ks0, ks1, block + j, FI_AVX512_GROUPS, out, j, layout,
+        fi_philox_pass_avx512(k, ks0, ks1, FI_GROUP_CTRS(block + j), FI_AVX512_GROUPS, out, j, layout,
                               stride);
         j += FI_AVX512_BLOCKS;
     }
     if (nblocks - j >= 16 && (uint32_t)(block + j) <= UINT32_MAX - 16) {
-        fi_philox_pass_avx512(k, ks0, ks1, block + j, 2, out, j, layout, stride);
+        fi_philox_pass_avx512(k, ks0, ks1, FI_GROUP_CTRS(block + j), 2, out, j, layout, stride);
         j += 16;
     }
     if (nblocks - j >= 8 && (uint32_t)(block + j) <= UINT32_MAX - 8) {
-        fi_philox_pass_avx512(k, ks0, ks1, block + j, 1, out, j, layout, stride);
+        fi_philox_pass_avx512(k, ks0, ks1, FI_GROUP_CTRS(block + j), 1, out, j, layout, stride);
         j += 8;
     }
     fi_philox_words_avx2(k, block + j, nblocks - j, fi_layout_at(out, layout, j), layout,
                          stride);
+}
+
+/* fi_philox_groups_scalar with groups of 8, in passes of up to FI_AVX512_GROUPS. */
+static inline void fi_philox_groups_avx512(const fi_philox_key *k, const uint64_t *ctr,
+                                          size_t ngroups, uint32_t *out, fi_layout layout,
+                                          size_t stride)
+{
+    __m512i ks0[FI_PHILOX_ROUNDS], ks1[FI_PHILOX_ROUNDS];
+    for (uint32_t r = 0, k0 = k->k0, k1 = k->k1; r < FI_PHILOX_ROUNDS;
+         r++, k0 += FI_PHILOX_W0, k1 += FI_PHILOX_W1) {
+        ks0[r] = _mm512_set1_epi64(k0);
+        ks1[r] = _mm512_set1_epi64(k1);
+    }
+    size_t g = 0;
+    while (g < ngroups) {
+        const size_t left = ngroups - g;
+        if (left >= FI_AVX512_GROUPS && fi_groups_nowrap(ctr + g, FI_AVX512_GROUPS)) {
+            fi_philox_pass_avx512(k, ks0, ks1, ctr + g, FI_AVX512_GROUPS, out, 8 * g, layout, stride);
+            g += FI_AVX512_GROUPS;
+        } else if (left >= 2 && fi_groups_nowrap(ctr + g, 2)) {
+            fi_philox_pass_avx512(k, ks0, ks1, ctr + g, 2, out, 8 * g, layout, stride);
+            g += 2;
+        } else if (fi_groups_nowrap(ctr + g, 1)) {
+            fi_philox_pass_avx512(k, ks0, ks1, ctr + g, 1, out, 8 * g, layout, stride);
+            g += 1;
+        } else {
+            fi_philox_words_scalar(k, ctr[g], 8, fi_layout_at(out, layout, 8 * g), layout,
+                                   stride);
+            g += 1;
+        }
+    }
 }
 #endif /* __AVX512F__ */
 

@@ -24,10 +24,17 @@
 /* A panel: panel_width rows of up to FI_PANEL_LEN elements each. */
 #define FI_PANEL_LEN 256
 #define FI_PANEL_BYTES 16384
+/* What all panels of a chunk may write while its lines stay in cache.  Small:
+ * the view positions of a transposed array are usually a power of two of
+ * bytes apart, so their lines share a few cache sets (measured: 64 KiB
+ * 20% faster than 512 KiB on a transposed kernel, 32 KiB with chunks of 16
+ * twice as slow, the Philox groups then half empty) */
+#define FI_PANEL_CACHE (64 * 1024)
 
 typedef struct fi_job {
     const fi_plan *plan;
     fi_kernel_fn run;
+    fi_runs_fn runs;                 /* the same path's many-short-runs entry */
     char *data;
     int ndim;
     const int64_t *shape, *strides;  /* the block: elements, bytes (any sign) */
@@ -43,6 +50,7 @@ typedef struct fi_job {
      * logically, and the block without that axis */
     int panel_axis;                  /* -1: no panels */
     uint64_t panel_width;            /* values of panel_axis per panel */
+    uint64_t panel_chunk;            /* view positions per chunk */
     const struct fi_job *view;
 } fi_job;
 
@@ -160,6 +168,27 @@ static void fi_fill_range(const fi_job *j, uint64_t lo, uint64_t hi)
         if (m > hi - i)
             m = hi - i;
         const uint64_t e = fi_logical(j, idx);
+        const int ra = j->run_axis;
+        if (in_run == 0 && ra > 0 && j->direct_len == j->run_len && j->run_len < FI_TILE &&
+            hi - i >= 2 * j->run_len) {
+            /* short memory-contiguous runs, one per step of axis ra - 1
+             * (a column shard's rows): all that are left on that axis, in
+             * one call that sets Philox up once for all of them */
+            uint64_t k = (uint64_t)(j->shape[ra - 1] - idx[ra - 1]);
+            k = k < (hi - i) / j->run_len ? k : (hi - i) / j->run_len;
+            j->runs(j->plan, e, (size_t)j->run_len, j->lstride[ra - 1], (size_t)k, ptr,
+                    j->strides[ra - 1]);
+            idx[ra - 1] += (int64_t)k;
+            ptr += (int64_t)k * j->strides[ra - 1];
+            for (int d = ra - 1; d > 0 && idx[d] == j->shape[d]; d--) {
+                ptr -= j->shape[d] * j->strides[d];
+                idx[d] = 0;
+                idx[d - 1]++;
+                ptr += j->strides[d - 1];
+            }
+            i += k * j->run_len;
+            continue;
+        }
         if (j->direct_len == j->run_len || j->direct_len >= FI_TILE) {
             /* a memory-contiguous stretch: the rest of this one, at most */
             uint64_t rest = j->direct_len - in_run % j->direct_len;
@@ -177,59 +206,142 @@ static void fi_fill_range(const fi_job *j, uint64_t lo, uint64_t hi)
     }
 }
 
-/* Panels, for blocks whose memory-innermost axis is not the logical one
- * (a transposed kernel, Fortran order): tiles of the logical runs of
- * panel_width neighbouring positions along that axis are generated side by
- * side and written out together, so each store of panel_width elements
- * fills whole cache lines instead of touching one element of each.  The
- * range [lo, hi) counts panels x view elements: q = panel * V + v. */
-#define FI_GATHER_AS(T)                                                      \
-    for (uint64_t r = 0; r < rows; r++)                                      \
-        memcpy(base + (int64_t)r * step_m, b + (r * mt + p) * sizeof(T), sizeof(T))
+/* Panels, for blocks whose memory-innermost axis m is not the logical one
+ * (a transposed kernel, Fortran order): the logical runs of panel_width
+ * neighbouring positions along m are generated side by side (rows of a
+ * stack buffer) and written out transposed, so that each view position
+ * gets panel_width consecutive elements of memory (whole cache lines)
+ * instead of one element each.  The view is the block without axis m.
+ *
+ * Work is counted in units of (view position, panel), chunk-major: chunk c
+ * of L = panel_chunk view positions takes q in [c L P, (c + 1) L P) (P
+ * panels; the last chunk is shorter), panel by panel.  All panels of a
+ * chunk in turn write whole stretches of memory along m for the chunk's
+ * positions while they are in cache (L is chosen so that they fit); panel-
+ * major, each pass over a transposed kernel touched one line in every 2 KiB
+ * of it. */
+#define FI_GATHER_AS(T)                                                          \
+    do {                                                                         \
+        for (uint64_t r = 0; r < rows; r++) {                                    \
+            T x;                                                                 \
+            memcpy(&x, b + (r * mt + p) * sizeof(T), sizeof(T));                 \
+            memcpy(dst + r * sizeof(T), &x, sizeof(T));                          \
+        }                                                                        \
+    } while (0)
 
-static void fi_fill_panels(const fi_job *j, uint64_t lo, uint64_t hi)
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
+#define FI_HAVE_GATHER4 1
+/* 4-byte elements, positions p .. p + 3 (dst, dst + vstep, ...), rows a
+ * multiple of 4: 4 x 4 transposes instead of an element per load and store,
+ * which was most of the cost of a transposed uniform fill.  Float moves and
+ * shuffles only: the bits go through unchanged. */
+static void fi_gather4(const char *b, uint64_t mt, uint64_t p, uint64_t rows,
+                       char *const *d)
+{
+    for (uint64_t r = 0; r < rows; r += 4) {
+        const float *s = (const float *)(const void *)b + r * mt + p;
+        __m128 a0 = _mm_loadu_ps(s), a1 = _mm_loadu_ps(s + mt);
+        __m128 a2 = _mm_loadu_ps(s + 2 * mt), a3 = _mm_loadu_ps(s + 3 * mt);
+        _MM_TRANSPOSE4_PS(a0, a1, a2, a3);
+        _mm_storeu_ps((float *)(void *)(d[0] + r * 4), a0);
+        _mm_storeu_ps((float *)(void *)(d[1] + r * 4), a1);
+        _mm_storeu_ps((float *)(void *)(d[2] + r * 4), a2);
+        _mm_storeu_ps((float *)(void *)(d[3] + r * 4), a3);
+    }
+}
+#endif
+
+/* Panel `panel`, view positions pos .. pos + len - 1 (within one chunk). */
+static void fi_panel_part(const fi_job *j, uint64_t panel, uint64_t pos, uint64_t len,
+                          char *b)
 {
     const fi_job *v = j->view;
-    const int m = j->panel_axis;
-    const uint64_t V = v->size, w = j->panel_width, size_m = (uint64_t)j->shape[m];
-    const int64_t step_m = j->strides[m];
+    const int m = j->panel_axis, vl = v->ndim - 1;
+    const uint64_t w = j->panel_width, size_m = (uint64_t)j->shape[m];
+    const uint64_t first_m = panel * w;
+    const uint64_t rows = size_m - first_m < w ? size_m - first_m : w;
+    const uint64_t lm = j->lstride[m];
     const size_t es = j->es;
-    double buf[FI_PANEL_BYTES / sizeof(double)];
-    char *const b = (char *)buf;
+    const int64_t vstep = v->strides[vl];
     int64_t idx[FI_MAX_NDIM];
-    uint64_t q = lo;
-    while (q < hi) {
-        const uint64_t panel = q / V, first_m = panel * w;
-        const uint64_t rows = size_m - first_m < w ? size_m - first_m : w;
-        uint64_t pos = q % V;
-        char *ptr = fi_locate(v, pos, idx);
-        const uint64_t end = hi - q < V - pos ? hi : q + (V - pos);
-        while (q < end) {
-            uint64_t mt = v->run_len - pos % v->run_len;
-            mt = mt < end - q ? mt : end - q;
-            mt = mt < FI_PANEL_LEN ? mt : FI_PANEL_LEN;
-            const uint64_t e = fi_logical(v, idx) + first_m * j->lstride[m];
-            for (uint64_t r = 0; r < rows; r++)
-                j->run(j->plan, e + r * j->lstride[m], (size_t)mt, b + r * mt * es);
-            /* out[view position p, first_m + r] = row r, element p */
-            char *base = ptr + (int64_t)first_m * step_m;
-            for (uint64_t p = 0; p < mt; p++) {
+    char *ptr = fi_locate(v, pos, idx) + (int64_t)first_m * j->strides[m];
+    while (len > 0) {
+        uint64_t mt = v->run_len - pos % v->run_len;
+        mt = mt < len ? mt : len;
+        mt = mt < FI_PANEL_LEN ? mt : FI_PANEL_LEN;
+        const uint64_t e = fi_logical(v, idx) + first_m * lm;
+        if (lm == mt && mt == v->run_len)
+            /* the rows follow each other in the stream (Fortran order with a
+             * short last axis): one run of rows x mt */
+            j->run(j->plan, e, (size_t)(rows * mt), b);
+        else
+            j->runs(j->plan, e, (size_t)mt, lm, (size_t)rows, b, (int64_t)(mt * es));
+        /* out[view position p, first_m + r] = row r, element p; positions
+         * step along the view's last axis between carries */
+        for (uint64_t p = 0; p < mt;) {
+#if defined(FI_HAVE_GATHER4)
+            if (es == 4 && rows % 4 == 0 && mt - p >= 4) {
+                const uint64_t room = (uint64_t)(v->shape[vl] - idx[vl]);
+                if (room >= 4) {
+                    /* along the view's last axis: fours of it, then one carry */
+                    uint64_t c = 0, lim = room < mt - p ? room : mt - p;
+                    for (char *dst = ptr; c + 4 <= lim; c += 4, dst += 4 * vstep) {
+                        char *d[4] = {dst, dst + vstep, dst + 2 * vstep, dst + 3 * vstep};
+                        fi_gather4(b, mt, p + c, rows, d);
+                    }
+                    ptr = fi_advance(v, idx, ptr, c);
+                    p += c;
+                } else {
+                    /* 4 positions across carries (a kernel's 3 x 3) */
+                    char *d[4];
+                    for (int i = 0; i < 4; i++) {
+                        d[i] = ptr;
+                        ptr = fi_advance(v, idx, ptr, 1);
+                    }
+                    fi_gather4(b, mt, p, rows, d);
+                    p += 4;
+                }
+                continue;
+            }
+#endif
+            uint64_t cnt = (uint64_t)(v->shape[vl] - idx[vl]);
+            cnt = cnt < mt - p ? cnt : mt - p;
+            char *dst = ptr;
+            for (uint64_t c = 0; c < cnt; c++, p++, dst += vstep) {
                 if (es == 2)
                     FI_GATHER_AS(uint16_t);
                 else if (es == 4)
                     FI_GATHER_AS(uint32_t);
                 else
                     FI_GATHER_AS(uint64_t);
-                char *next = fi_advance(v, idx, ptr, 1);
-                base += next - ptr;
-                ptr = next;
             }
-            q += mt;
-            pos += mt;
+            ptr = fi_advance(v, idx, ptr, cnt);
         }
+        pos += mt;
+        len -= mt;
     }
 }
 #undef FI_GATHER_AS
+
+static void fi_fill_panels(const fi_job *j, uint64_t lo, uint64_t hi)
+{
+    const uint64_t V = j->view->size, w = j->panel_width;
+    const uint64_t np = ((uint64_t)j->shape[j->panel_axis] + w - 1) / w;
+    const uint64_t L = j->panel_chunk, span = L * np;   /* q per whole chunk */
+    double buf[FI_PANEL_BYTES / sizeof(double)];
+    uint64_t q = lo;
+    while (q < hi) {
+        const uint64_t c = q / span, at = q - c * span;
+        const uint64_t c0 = c * L;
+        const uint64_t lc = V - c0 < L ? V - c0 : L;
+        const uint64_t panel = at / lc, off = at % lc;
+        uint64_t len = lc - off;
+        len = len < hi - q ? len : hi - q;
+        fi_panel_part(j, panel, c0 + off, len, (char *)buf);
+        q += len;
+    }
+}
 
 /* Whether to fill j in panels along its memory-innermost axis, and the view
  * without that axis (its arrays in *store).  Worth it when that axis is not
@@ -269,12 +381,18 @@ static int fi_plan_panels(fi_job *j, fi_view_store *store)
     v->strides = store->strides;
     v->lstride = store->lstride;
     fi_job_layout(v);
-    if (v->run_len < 64)
+    /* short view runs only where the rows follow each other in the stream
+     * (then generated as one run): else a kernel call per few elements */
+    const int consecutive = j->lstride[m] == v->run_len && v->run_len < FI_PANEL_LEN;
+    if (v->run_len < 64 && !consecutive)
         return 0;
     v->size = j->size / (uint64_t)j->shape[m];
-    uint64_t w = FI_PANEL_BYTES / (FI_PANEL_LEN * j->es);
+    uint64_t w = FI_PANEL_BYTES / ((consecutive ? v->run_len : FI_PANEL_LEN) * j->es);
     j->panel_axis = m;
     j->panel_width = w;
+    /* 32 positions at least: a float32 row of them is one whole Philox group */
+    uint64_t chunk = FI_PANEL_CACHE / ((uint64_t)j->shape[m] * j->es);
+    j->panel_chunk = chunk < 32 ? 32 : chunk > FI_PANEL_LEN ? FI_PANEL_LEN : chunk;
     j->view = v;
     return 1;
 }

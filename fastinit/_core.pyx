@@ -233,6 +233,16 @@ def check_block(shape, global_shape, start):
             raise ValueError(f"start={start!r} needs global_shape= (the shape of the "
                              f"tensor that out is a block of)")
         return None, None
+    if type(global_shape) is tuple and type(start) is tuple and len(global_shape) == len(
+            shape) == len(start):
+        # the common case in a few microseconds less (a block fill of 2^17
+        # elements takes ~60 us): tuples of Python ints that fit; anything
+        # else takes the checks below, which name what is wrong
+        for g, s, n in zip(global_shape, start, shape):
+            if type(g) is not int or type(s) is not int or s < 0 or s + n > g:
+                break
+        else:
+            return global_shape, start
     dims = _int_tuple("global_shape", global_shape)
     if any(d < 0 for d in dims):
         raise ValueError(f"global_shape={dims} has a negative dimension")
@@ -509,7 +519,7 @@ cdef object _fill(object arr, fi_dist dist, double *params, object seed, object 
     cdef int nthreads = _check_threads(threads)
     cdef fi_dtype dt = _DTYPE_IDS[a.dtype]
     cdef char *data = <char *>cnp.PyArray_DATA(a)
-    cdef uint64_t base
+    cdef uint64_t base, step
     cdef int rc
     cdef fi_interrupt_fn check = NULL
     for i in range(nd):
@@ -522,11 +532,15 @@ cdef object _fill(object arr, fi_dist dist, double *params, object seed, object 
     if gdims is None:
         base = checked_offset
     else:
-        gstrides = _c_strides(gdims)
-        for i in range(nd):
-            lstride[i] = gstrides[i]
+        # C-order strides of the global tensor and ravel(start): each stride
+        # and the base fit in 64 bits (_check_offset bounded the size)
+        step = 1
+        base = checked_offset
+        for i in range(nd - 1, -1, -1):
+            lstride[i] = step
+            base += <uint64_t>first[i] * step
+            step *= <uint64_t>gdims[i]
         lstride_p = lstride
-        base = checked_offset + sum(f * g for f, g in zip(first, gstrides))
     if dist == FI_TRUNCNORM:
         _truncnorm_plan(&plan, dt, params)
         fi_plan_rekey(&plan, s, st)

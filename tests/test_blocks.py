@@ -303,3 +303,93 @@ def test_sigint_stops_a_long_fill(threads):
                                        b=41.0, seed=0, threads=1)
     head = written[:1 << 16]
     np.testing.assert_array_equal(out[:1 << 16][head], expect[head])
+
+
+# ---- short runs in one kernel call (fi_runs_fn) ------------------------------------------
+
+SHORT_WIDTHS = [1, 3, 4, 7, 8, 31, 32, 33, 64, 65, 127, 255, 256, 257, 511, 513]
+
+
+@pytest.mark.parametrize("name", ["uniform", "normal", "truncated_normal", "truncated_far_tail"])
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
+def test_column_blocks_of_every_width_and_start(name, dtype):
+    # rows of every width around the group and tile sizes, starting on and
+    # off Philox blocks, into contiguous, padded and reversed destinations
+    fill, kwargs = FILLS[name]
+    g = (9, 1100)
+    expect = fill(shape=g, dtype=dtype, seed=3, stream=1, **kwargs)
+    for w in SHORT_WIDTHS:
+        for c0 in (0, 1, 2, 3, 5, 1100 - w):
+            want = expect[1:, c0:c0 + w]
+            for out in (np.full((8, w), SENTINEL, dtype),
+                        np.full((8, w + 5), SENTINEL, dtype)[:, 2:2 + w],
+                        np.full((8, w), SENTINEL, dtype)[::-1]):
+                fill(out, seed=3, stream=1, global_shape=g, start=(1, c0), **kwargs)
+                np.testing.assert_array_equal(out.view(np.uint8) if out.flags.c_contiguous else
+                                              np.ascontiguousarray(out).view(np.uint8),
+                                              np.ascontiguousarray(want).view(np.uint8))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_column_blocks_with_threads_and_3d(threads, dtype):
+    g = (6, 700, 300)
+    expect = fastinit.normal(shape=g, dtype=dtype, seed=8, std=1.0)
+    for start, shape in [((0, 0, 37), (6, 700, 64)), ((1, 3, 0), (5, 697, 299)),
+                         ((0, 0, 1), (6, 700, 1))]:
+        block = np.empty(shape, dtype)
+        fastinit.normal(block, seed=8, std=1.0, global_shape=g, start=start, threads=threads)
+        sl = tuple(slice(s, s + n) for s, n in zip(start, shape))
+        np.testing.assert_array_equal(block, expect[sl])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_short_runs_across_the_low_counter_word(dtype):
+    # rows whose Philox blocks straddle block 2^32 (a vector pass must not
+    # carry into the high word): element 2^34 (float32) or 2^33 (float64)
+    g = (16, 1000)
+    epb = 4 if dtype == np.float32 else 2
+    off = (1 << 32) * epb - 7 * 1000 - 500
+    expect = fastinit.uniform(shape=g, dtype=dtype, seed=6, offset=off)
+    block = np.empty((16, 96), dtype)
+    fastinit.uniform(block, seed=6, offset=off, global_shape=g, start=(0, 452))
+    np.testing.assert_array_equal(block, expect[:, 452:548])
+
+
+# ---- panels: short view runs generated as one run, chunk-major order ---------------------
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
+def test_fortran_order_with_short_last_axes(threads, dtype):
+    # (N, P) in Fortran order is P interleaved logical columns: N not a
+    # multiple of any panel width, P around the panel limits; large enough
+    # for two threads at P = 2
+    for n, p in [(300001, 2), (5001, 1), (4099, 3), (2053, 7), (1031, 63), (1031, 64),
+                 (517, 100), (257, 255), (129, 256)]:
+        f = np.full((n, p), SENTINEL, dtype, order="F")
+        fastinit.uniform(f, seed=4, stream=2, offset=3, threads=threads)
+        expect = fastinit.uniform(shape=(n, p), dtype=dtype, seed=4, stream=2, offset=3)
+        np.testing.assert_array_equal(f.view(np.uint8) if f.flags.c_contiguous else
+                                      np.ascontiguousarray(f).view(np.uint8),
+                                      expect.view(np.uint8))
+    f3 = np.empty((1001, 3, 5), dtype, order="F")
+    fastinit.normal(f3, seed=4, threads=threads)
+    np.testing.assert_array_equal(f3, fastinit.normal(shape=f3.shape, dtype=dtype, seed=4))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("name", ["uniform", "normal", "truncated_normal"])
+def test_transposed_kernels_of_uneven_sizes(threads, name):
+    # view sizes that are not a multiple of a chunk, blocks of a transposed
+    # global tensor, and a block starting off a Philox block
+    fill, kwargs = FILLS[name]
+    for shape in [(3, 3, 200, 130), (5, 1, 77, 300), (3, 3, 512, 64)]:
+        for dtype in (np.float32, np.float64):
+            kt = np.empty(shape, dtype).transpose(3, 2, 0, 1)
+            fill(kt, seed=5, threads=threads, **kwargs)
+            expect = fill(shape=kt.shape, dtype=dtype, seed=5, **kwargs)
+            np.testing.assert_array_equal(kt, expect)
+            g = kt.shape
+            blk = np.empty((g[0] - 3, g[1] - 1, g[2], g[3]), dtype, order="F")
+            fill(blk, seed=5, threads=threads, global_shape=g, start=(3, 1, 0, 0), **kwargs)
+            np.testing.assert_array_equal(blk, expect[3:, 1:])
