@@ -74,6 +74,7 @@ def test_block(benchmark, fill, name, how, dtype):
 LAYOUTS = {  # name: (group, array); each group's first is its contiguous reference
     "c_order": ("n_by_2", lambda dt: np.empty((1 << 21, 2), dt)),
     "fortran_n_by_2": ("n_by_2", lambda dt: np.empty((1 << 21, 2), dt, order="F")),
+    "reversed_n_by_2": ("n_by_2", lambda dt: np.empty((1 << 21, 2), dt)[::-1]),
     "kernel_c_order": ("kernel", lambda dt: np.empty((3, 3, 512, 512), dt)),
     "kernel_transposed": ("kernel", lambda dt: np.empty((3, 3, 512, 512), dt).transpose(
         3, 2, 0, 1)),

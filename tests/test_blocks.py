@@ -393,3 +393,30 @@ def test_transposed_kernels_of_uneven_sizes(threads, name):
             blk = np.empty((g[0] - 3, g[1] - 1, g[2], g[3]), dtype, order="F")
             fill(blk, seed=5, threads=threads, global_shape=g, start=(3, 1, 0, 0), **kwargs)
             np.testing.assert_array_equal(blk, expect[3:, 1:])
+
+
+# ---- short memory-contiguous rows in a strided view: copied row by row ----------------
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("name", ["uniform", "normal", "truncated_normal"])
+def test_short_rows_of_reversed_and_strided_views(threads, dtype, name):
+    """Views whose last axis is short and contiguous but whose rows are not
+    (reversed, every other row, a row slice, 3-D with a carry into the
+    first axis): each equals the fill of a C-order array of its shape, and
+    nothing outside the view is written."""
+    fill = getattr(fastinit, name)
+    views = [lambda a: a[::-1], lambda a: a[::2], lambda a: a[1:-1], lambda a: a[::-3]]
+    for shape in [(300001, 2), (1001, 4), (1001, 3), (513, 8), (7, 1), (5, 16)]:
+        for view in views:
+            base = np.full(shape, SENTINEL, dtype)
+            v = view(base)
+            fill(v, seed=3, stream=1, offset=5, threads=threads)
+            expect = fill(shape=v.shape, dtype=dtype, seed=3, stream=1, offset=5)
+            np.testing.assert_array_equal(v, expect)
+            untouched = np.ones(shape, bool)
+            view(untouched)[...] = False
+            assert (base[untouched] == SENTINEL).all()
+    cube = np.full((6, 5, 2), SENTINEL, dtype)[::-1, ::-1]
+    fill(cube, seed=3, threads=threads)
+    np.testing.assert_array_equal(cube, fill(shape=cube.shape, dtype=dtype, seed=3))
