@@ -180,6 +180,7 @@ static fi_kernel_fn fi_path_kernel(fi_path_id path)
 /* The multi-run entry of the path whose kernel is run. */
 static fi_runs_fn fi_path_runs(fi_kernel_fn run)
 {
+    (void)run;                  /* (unused on targets with one path) */
 #if defined(FI_HAVE_AVX2)
     if (run == fi_run_avx2)
         return fi_runs_avx2;
