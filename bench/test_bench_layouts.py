@@ -72,7 +72,11 @@ def test_block(benchmark, fill, name, how, dtype):
 
 
 LAYOUTS = {  # name: (group, array); each group's first is its contiguous reference
-    "c_order": ("n_by_2", lambda dt: np.empty((1 << 21, 2), dt)),
+    # a flat array first: a C-order (N, 2) is itself a layout to check (it
+    # walked row by row, x3 the flat fill, until the walk's advance was fixed)
+    "contiguous_flat": ("n_by_2", lambda dt: np.empty(1 << 22, dt)),
+    "rows_n_by_2": ("n_by_2", lambda dt: np.empty((1 << 21, 2), dt)),
+    "rows_n_by_1": ("n_by_2", lambda dt: np.empty((1 << 22, 1), dt)),
     "fortran_n_by_2": ("n_by_2", lambda dt: np.empty((1 << 21, 2), dt, order="F")),
     "reversed_n_by_2": ("n_by_2", lambda dt: np.empty((1 << 21, 2), dt)[::-1]),
     "kernel_c_order": ("kernel", lambda dt: np.empty((3, 3, 512, 512), dt)),
