@@ -170,14 +170,7 @@ static char *fi_scatter(const fi_job *j, const char *src, uint64_t n, int64_t *i
             fi_copy_rows(ptr, rstep, src, (size_t)(len * es), rows);
             src += rows * len * es;
             n -= rows * len;
-            idx[last - 1] += (int64_t)rows;
-            ptr += (int64_t)rows * rstep;
-            for (int d = last - 1; d > 0 && idx[d] == j->shape[d]; d--) {
-                ptr -= j->shape[d] * j->strides[d];
-                idx[d] = 0;
-                idx[d - 1]++;
-                ptr += j->strides[d - 1];
-            }
+            ptr = fi_advance(j, idx, ptr, rows * len);
             continue;
         }
         uint64_t room = (uint64_t)(j->shape[last] - idx[last]);
@@ -223,14 +216,7 @@ static void fi_fill_range(const fi_job *j, uint64_t lo, uint64_t hi)
             k = k < (hi - i) / j->run_len ? k : (hi - i) / j->run_len;
             j->runs(j->plan, e, (size_t)j->run_len, j->lstride[ra - 1], (size_t)k, ptr,
                     j->strides[ra - 1]);
-            idx[ra - 1] += (int64_t)k;
-            ptr += (int64_t)k * j->strides[ra - 1];
-            for (int d = ra - 1; d > 0 && idx[d] == j->shape[d]; d--) {
-                ptr -= j->shape[d] * j->strides[d];
-                idx[d] = 0;
-                idx[d - 1]++;
-                ptr += j->strides[d - 1];
-            }
+            ptr = fi_advance(j, idx, ptr, k * j->run_len);
             i += k * j->run_len;
             continue;
         }
