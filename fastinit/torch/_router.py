@@ -144,12 +144,7 @@ class _Router(TorchFunctionMode):
             _ORIGINALS[scheme](tensor, *args, **kwargs)
         finally:
             self.passthrough -= 1
-        if loc is not None:
-            tgt, block = loc
-            if block is None:
-                tgt.written = True
-            else:
-                tgt.wrote_block(tensor.numel())
+        _mark_written(loc, tensor)
         return tensor
 
     def _fill_block(self, tgt, tensor, block, scheme, args, kwargs):
@@ -202,12 +197,19 @@ class _Router(TorchFunctionMode):
                 if tgt.rule is not None and self.in_rule is not tgt:
                     return args[0]      # a rule fills it afterwards
         result = func(*args, **kwargs)
-        if target is not None:
-            if target[1] is None:
-                target[0].written = True
-            else:
-                target[0].wrote_block(args[0].numel())
+        _mark_written(target, args[0] if target is not None else None)
         return result
+
+
+def _mark_written(loc, tensor):
+    """Record that `tensor`, at `loc` (locate()'s answer, None for no
+    target), was written by PyTorch's own code."""
+    if loc is not None:
+        tgt, block = loc
+        if block is None:
+            tgt.written = True
+        else:
+            tgt.wrote_block(tensor.numel())
 
 
 _TENSOR_METHODS = {
