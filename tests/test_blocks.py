@@ -378,6 +378,28 @@ def test_fortran_order_with_short_last_axes(threads, dtype):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("name", ["uniform", "normal"])
+def test_panels_along_an_axis_that_runs_backwards(threads, dtype, name):
+    # the memory-innermost axis has stride -itemsize (a reversed Fortran
+    # (N, P), a transposed kernel reversed along its input channels): row
+    # counts that are not a multiple of 4 (the unzip's remainder), views
+    # inside a larger buffer, whose other elements stay untouched
+    fill, kwargs = FILLS[name]
+    for n, p in [(300001, 2), (4099, 2), (4098, 2), (4099, 3), (1031, 64)]:
+        for step in (-1, 1):
+            base = np.full((n + 2, p), SENTINEL, dtype, order="F")
+            v = base[-2:0:-1] if step < 0 else base[1:-1]
+            fill(v, seed=8, stream=3, offset=1, threads=threads, **kwargs)
+            expect = fill(shape=v.shape, dtype=dtype, seed=8, stream=3, offset=1, **kwargs)
+            np.testing.assert_array_equal(v, expect)
+            assert (base[[0, -1]] == SENTINEL).all()
+    kt = np.empty((3, 3, 60, 130), dtype).transpose(3, 2, 0, 1)[::-1]
+    fill(kt, seed=8, threads=threads, **kwargs)
+    np.testing.assert_array_equal(kt, fill(shape=kt.shape, dtype=dtype, seed=8, **kwargs))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("name", ["uniform", "normal", "truncated_normal"])
 def test_transposed_kernels_of_uneven_sizes(threads, name):
     # view sizes that are not a multiple of a chunk, blocks of a transposed
