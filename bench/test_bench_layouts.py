@@ -11,8 +11,9 @@ Each group holds one fill of one element count, in several layouts: a
 contiguous array (the reference), a column block and a 2-D block of a
 larger global tensor (one call each, global_shape=/start=), the same column
 block filled the old way (one call per row, with offset=), and strided
-destinations: Fortran order with a short last axis, a transposed conv kernel
-and a transposed square matrix.  float32 and float64.  Single thread, so
+destinations: Fortran order with a short last axis (also reversed), a
+transposed conv kernel, a transposed square matrix, every second column of
+a wider one, and a Fortran-order 3-D array.  float32 and float64.  Single thread, so
 the ratios are per-core costs.
 """
 import time
@@ -79,11 +80,15 @@ LAYOUTS = {  # name: (group, array); each group's first is its contiguous refere
     "rows_n_by_1": ("n_by_2", lambda dt: np.empty((1 << 22, 1), dt)),
     "fortran_n_by_2": ("n_by_2", lambda dt: np.empty((1 << 21, 2), dt, order="F")),
     "reversed_n_by_2": ("n_by_2", lambda dt: np.empty((1 << 21, 2), dt)[::-1]),
+    "fortran_reversed_n_by_2": ("n_by_2", lambda dt: np.empty((1 << 21, 2), dt, order="F")[::-1]),
     "kernel_c_order": ("kernel", lambda dt: np.empty((3, 3, 512, 512), dt)),
     "kernel_transposed": ("kernel", lambda dt: np.empty((3, 3, 512, 512), dt).transpose(
         3, 2, 0, 1)),
     "square_c_order": ("square", lambda dt: np.empty((2048, 2048), dt)),
     "square_transposed": ("square", lambda dt: np.empty((2048, 2048), dt).T),
+    "square_every_second_column": ("square", lambda dt: np.empty((2048, 4096), dt)[:, ::2]),
+    "cube_c_order": ("cube", lambda dt: np.empty((64, 64, 512), dt)),
+    "cube_fortran": ("cube", lambda dt: np.empty((64, 64, 512), dt, order="F")),
 }
 
 
