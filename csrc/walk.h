@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "fastinit_core.h"
+#include "philox.h"            /* FI_ALWAYS_INLINE */
 
 #define FI_MAX_NDIM 64
 /* A panel: panel_width rows of up to FI_PANEL_LEN elements each. */
@@ -105,8 +106,11 @@ static uint64_t fi_logical(const fi_job *j, const int64_t *idx)
  * as a mixed-radix number, so that a stretch of many short rows (a C-order
  * (N, 1) or (N, 2) array) costs a few divisions, not a step per row (which
  * made those arrays x3-5 slower than a flat one).  Past the last element,
- * idx[0] may reach shape[0]. */
-static char *fi_advance(const fi_job *j, int64_t *idx, char *ptr, uint64_t m)
+ * idx[0] may reach shape[0].  Always inlined: called out of line (as GCC
+ * chose once fi_panel_part grew) it cost a transposed kernel 5% more
+ * instructions. */
+static FI_ALWAYS_INLINE char *fi_advance(const fi_job *j, int64_t *idx, char *ptr,
+                                          uint64_t m)
 {
     const int last = j->ndim - 1;
     if (m < (uint64_t)(j->shape[last] - idx[last])) {
@@ -275,10 +279,11 @@ static void fi_fill_range(const fi_job *j, uint64_t lo, uint64_t hi)
 static void fi_gather4(const char *top, int64_t pitch, uint64_t p, uint64_t rows,
                        char *const *d)
 {
-    for (uint64_t r = 0; r < rows; r += 4) {
-        const float *s = (const float *)(const void *)top + (int64_t)r * pitch + (int64_t)p;
+    const float *s = (const float *)(const void *)top + (int64_t)p;
+    const int64_t p2 = 2 * pitch, p3 = 3 * pitch, p4 = 4 * pitch;
+    for (uint64_t r = 0; r < rows; r += 4, s += p4) {
         __m128 a0 = _mm_loadu_ps(s), a1 = _mm_loadu_ps(s + pitch);
-        __m128 a2 = _mm_loadu_ps(s + 2 * pitch), a3 = _mm_loadu_ps(s + 3 * pitch);
+        __m128 a2 = _mm_loadu_ps(s + p2), a3 = _mm_loadu_ps(s + p3);
         _MM_TRANSPOSE4_PS(a0, a1, a2, a3);
         _mm_storeu_ps((float *)(void *)(d[0] + r * 4), a0);
         _mm_storeu_ps((float *)(void *)(d[1] + r * 4), a1);
