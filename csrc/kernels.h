@@ -166,12 +166,22 @@ void FI_RUNS(const fi_plan *p, uint64_t first, size_t n, uint64_t lstep, size_t 
     uint64_t ctr[MAXG];
     double tmp[4], buf[FI_TILE];
     char *const o0 = (char *)out;
+    /* every run starting on a block and whole groups long (a transposed
+     * kernel's panel rows): the same groups for each, counted once */
+    const size_t whole = ((first | lstep) & mask) == 0 && n % (G * epb) == 0 && n <= FI_TILE
+                             ? n / (G * epb) : 0;
     size_t r = 0;
     while (r < k) {
         /* the runs r .. r2 - 1 whose chunks fit the buffer together */
         size_t ng = 0, r2 = r;
         int gapless = 1;                             /* whole groups, no partial blocks */
-        for (; r2 < k; r2++) {
+        if (whole) {
+            r2 = k - r < cap / whole ? k : r + cap / whole;
+            for (size_t i = r; i < r2; i++)
+                for (size_t g = 0; g < whole; g++)
+                    ctr[ng++] = ((first + i * lstep) >> sh) + (uint64_t)(g * G);
+        }
+        for (; !whole && r2 < k; r2++) {
             const uint64_t f = first + r2 * lstep;
             const uint64_t blk = f >> sh;
             const size_t nb = (size_t)(((f & mask) + n + mask) >> sh);
