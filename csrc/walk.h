@@ -254,14 +254,15 @@ static void fi_fill_range(const fi_job *j, uint64_t lo, uint64_t hi)
  * chunk in turn write whole stretches of memory along m for the chunk's
  * positions while they are in cache (L is chosen so that they fit); panel-
  * major, each pass over a transposed kernel touched one line in every 2 KiB
- * of it. */
+ * of it.  The chunk's positions are located once for all its panels. */
 /* Row r of the stack buffer goes to memory slot r of a position (the
  * slots ascending in memory); when axis m runs backwards in memory, slot s
  * holds row rows - 1 - s, so the gathers read the buffer's rows through
- * `top` (row 0's, or the last's) and a signed `pitch` (+-mt). */
+ * `top` (row 0's, or the last's) and a signed `pitch` (+-mt).  Rows r0 ..
+ * rows - 1 of position p, an element per move. */
 #define FI_GATHER_AS(T)                                                          \
     do {                                                                         \
-        for (uint64_t r = 0; r < rows; r++) {                                    \
+        for (uint64_t r = r0; r < rows; r++) {                                   \
             T x;                                                                 \
             memcpy(&x, top + ((int64_t)r * pitch + (int64_t)p) * (int64_t)sizeof(T), \
                    sizeof(T));                                                   \
@@ -269,19 +270,32 @@ static void fi_fill_range(const fi_job *j, uint64_t lo, uint64_t hi)
         }                                                                        \
     } while (0)
 
+static void fi_gather_rows(const char *top, int64_t pitch, uint64_t p, uint64_t r0,
+                           uint64_t rows, size_t es, char *dst)
+{
+    if (es == 2)
+        FI_GATHER_AS(uint16_t);
+    else if (es == 4)
+        FI_GATHER_AS(uint32_t);
+    else
+        FI_GATHER_AS(uint64_t);
+}
+#undef FI_GATHER_AS
+
 #if defined(__SSE2__) || defined(_M_X64)
 #include <emmintrin.h>
 #define FI_HAVE_GATHER4 1
-/* 4-byte elements, positions p .. p + 3 (dst, dst + vstep, ...), rows a
- * multiple of 4: 4 x 4 transposes instead of an element per load and store,
- * which was most of the cost of a transposed uniform fill.  Float moves and
- * shuffles only: the bits go through unchanged. */
-static void fi_gather4(const char *top, int64_t pitch, uint64_t p, uint64_t rows,
-                       char *const *d)
+/* 4-byte elements, positions p .. p + 3 (d[0] .. d[3]), the first rows & ~3
+ * rows: 4 x 4 transposes instead of an element per load and store, which
+ * was most of the cost of a transposed uniform fill.  Float moves and
+ * shuffles only: the bits go through unchanged.  Returns the rows done. */
+static uint64_t fi_gather4(const char *top, int64_t pitch, uint64_t p, uint64_t rows,
+                           char *const *d)
 {
     const float *s = (const float *)(const void *)top + (int64_t)p;
     const int64_t p2 = 2 * pitch, p3 = 3 * pitch, p4 = 4 * pitch;
-    for (uint64_t r = 0; r < rows; r += 4, s += p4) {
+    uint64_t r = 0;
+    for (; r + 4 <= rows; r += 4, s += p4) {
         __m128 a0 = _mm_loadu_ps(s), a1 = _mm_loadu_ps(s + pitch);
         __m128 a2 = _mm_loadu_ps(s + p2), a3 = _mm_loadu_ps(s + p3);
         _MM_TRANSPOSE4_PS(a0, a1, a2, a3);
@@ -290,6 +304,7 @@ static void fi_gather4(const char *top, int64_t pitch, uint64_t p, uint64_t rows
         _mm_storeu_ps((float *)(void *)(d[2] + r * 4), a2);
         _mm_storeu_ps((float *)(void *)(d[3] + r * 4), a3);
     }
+    return r;
 }
 
 /* The two positions of a row pair (a Fortran-order (N, 2)): rows of two
@@ -326,27 +341,41 @@ static uint64_t fi_unzip2(const char *top, int64_t pitch, uint64_t rows, size_t 
 }
 #endif
 
-/* Panel `panel`, view positions pos .. pos + len - 1 (within one chunk). */
+/* View positions pos .. pos + n - 1: each one's memory offset from the
+ * block's data and its logical index.  Once per chunk, for all its panels:
+ * stepping the multi-index per panel (a division at every carry of a
+ * kernel's 3 x 3) was a fifth of a transposed kernel's instructions. */
+static void fi_chunk_positions(const fi_job *v, uint64_t pos, uint64_t n, int64_t *off,
+                               uint64_t *logical)
+{
+    int64_t idx[FI_MAX_NDIM];
+    char *ptr = fi_locate(v, pos, idx);
+    for (uint64_t k = 0; k < n; k++) {
+        off[k] = ptr - v->data;
+        logical[k] = fi_logical(v, idx);
+        ptr = fi_advance(v, idx, ptr, 1);
+    }
+}
+
+/* Panel `panel`, view positions pos .. pos + len - 1 (within one chunk),
+ * whose offsets and logical indices are off[0 ..] and logical[0 ..]. */
 static void fi_panel_part(const fi_job *j, uint64_t panel, uint64_t pos, uint64_t len,
-                          char *b)
+                          const int64_t *off, const uint64_t *logical, char *b)
 {
     const fi_job *v = j->view;
-    const int m = j->panel_axis, vl = v->ndim - 1;
+    const int m = j->panel_axis;
     const uint64_t w = j->panel_width, size_m = (uint64_t)j->shape[m];
     const uint64_t first_m = panel * w;
     const uint64_t rows = size_m - first_m < w ? size_m - first_m : w;
     const uint64_t lm = j->lstride[m];
     const size_t es = j->es;
-    const int64_t vstep = v->strides[vl];
     /* axis m backwards in memory: a position's slots start at its last row */
     const int64_t lowest = j->strides[m] < 0 ? (int64_t)(rows - 1) * j->strides[m] : 0;
-    int64_t idx[FI_MAX_NDIM];
-    char *ptr = fi_locate(v, pos, idx) + (int64_t)first_m * j->strides[m] + lowest;
-    while (len > 0) {
-        uint64_t mt = v->run_len - pos % v->run_len;
-        mt = mt < len ? mt : len;
-        mt = mt < FI_PANEL_LEN ? mt : FI_PANEL_LEN;
-        const uint64_t e = fi_logical(v, idx) + first_m * lm;
+    char *const base = j->data + (int64_t)first_m * j->strides[m] + lowest;
+    for (uint64_t k = 0; k < len;) {
+        uint64_t mt = v->run_len - (pos + k) % v->run_len;
+        mt = mt < len - k ? mt : len - k;
+        const uint64_t e = logical[k] + first_m * lm;
         if (lm == mt && mt == v->run_len)
             /* the rows follow each other in the stream (Fortran order with a
              * short last axis): one run of rows x mt */
@@ -355,65 +384,28 @@ static void fi_panel_part(const fi_job *j, uint64_t panel, uint64_t pos, uint64_
             j->runs(j->plan, e, (size_t)mt, lm, (size_t)rows, b, (int64_t)(mt * es));
         const int64_t pitch = lowest < 0 ? -(int64_t)mt : (int64_t)mt;
         const char *top = lowest < 0 ? b + (rows - 1) * mt * es : b;
-        /* out[view position p, first_m + r] = row r, element p; positions
-         * step along the view's last axis between carries */
-        for (uint64_t p = 0; p < mt;) {
+        const int64_t *o = off + k;
+        /* out[view position p, first_m + r] = row r, element p */
+        uint64_t p = 0;
 #if defined(FI_HAVE_GATHER4)
-            if (mt == 2 && (es == 4 || es == 8)) {
-                char *d[2] = {ptr, NULL};
-                ptr = fi_advance(v, idx, ptr, 1);
-                d[1] = ptr;
-                ptr = fi_advance(v, idx, ptr, 1);
-                const uint64_t done = fi_unzip2(top, pitch, rows, es, d);
-                for (uint64_t i = 0; i < 2; i++)
-                    for (uint64_t r = done; r < rows; r++)
-                        memcpy(d[i] + r * es, top + ((int64_t)r * pitch + (int64_t)i) * (int64_t)es,
-                               es);
-                p = 2;
-                continue;
-            }
-            if (es == 4 && rows % 4 == 0 && mt - p >= 4) {
-                const uint64_t room = (uint64_t)(v->shape[vl] - idx[vl]);
-                if (room >= 4) {
-                    /* along the view's last axis: fours of it, then one carry */
-                    uint64_t c = 0, lim = room < mt - p ? room : mt - p;
-                    for (char *dst = ptr; c + 4 <= lim; c += 4, dst += 4 * vstep) {
-                        char *d[4] = {dst, dst + vstep, dst + 2 * vstep, dst + 3 * vstep};
-                        fi_gather4(top, pitch, p + c, rows, d);
-                    }
-                    ptr = fi_advance(v, idx, ptr, c);
-                    p += c;
-                } else {
-                    /* 4 positions across carries (a kernel's 3 x 3) */
-                    char *d[4];
-                    for (int i = 0; i < 4; i++) {
-                        d[i] = ptr;
-                        ptr = fi_advance(v, idx, ptr, 1);
-                    }
-                    fi_gather4(top, pitch, p, rows, d);
-                    p += 4;
-                }
-                continue;
-            }
-#endif
-            uint64_t cnt = (uint64_t)(v->shape[vl] - idx[vl]);
-            cnt = cnt < mt - p ? cnt : mt - p;
-            char *dst = ptr;
-            for (uint64_t c = 0; c < cnt; c++, p++, dst += vstep) {
-                if (es == 2)
-                    FI_GATHER_AS(uint16_t);
-                else if (es == 4)
-                    FI_GATHER_AS(uint32_t);
-                else
-                    FI_GATHER_AS(uint64_t);
-            }
-            ptr = fi_advance(v, idx, ptr, cnt);
+        if (mt == 2 && (es == 4 || es == 8)) {
+            char *d[2] = {base + o[0], base + o[1]};
+            const uint64_t done = fi_unzip2(top, pitch, rows, es, d);
+            for (; p < 2; p++)
+                fi_gather_rows(top, pitch, p, done, rows, es, d[p]);
         }
-        pos += mt;
-        len -= mt;
+        for (; es == 4 && p + 4 <= mt; p += 4) {
+            char *d[4] = {base + o[p], base + o[p + 1], base + o[p + 2], base + o[p + 3]};
+            const uint64_t done = fi_gather4(top, pitch, p, rows, d);
+            for (uint64_t i = 0; done < rows && i < 4; i++)
+                fi_gather_rows(top, pitch, p + i, done, rows, es, d[i]);
+        }
+#endif
+        for (; p < mt; p++)
+            fi_gather_rows(top, pitch, p, 0, rows, es, base + o[p]);
+        k += mt;
     }
 }
-#undef FI_GATHER_AS
 
 static void fi_fill_panels(const fi_job *j, uint64_t lo, uint64_t hi)
 {
@@ -421,15 +413,22 @@ static void fi_fill_panels(const fi_job *j, uint64_t lo, uint64_t hi)
     const uint64_t np = ((uint64_t)j->shape[j->panel_axis] + w - 1) / w;
     const uint64_t L = j->panel_chunk, span = L * np;   /* q per whole chunk */
     double buf[FI_PANEL_BYTES / sizeof(double)];
+    int64_t off[FI_PANEL_LEN];
+    uint64_t logical[FI_PANEL_LEN];
+    uint64_t located = UINT64_MAX;                      /* the chunk in off */
     uint64_t q = lo;
     while (q < hi) {
         const uint64_t c = q / span, at = q - c * span;
         const uint64_t c0 = c * L;
         const uint64_t lc = V - c0 < L ? V - c0 : L;
-        const uint64_t panel = at / lc, off = at % lc;
-        uint64_t len = lc - off;
+        const uint64_t panel = at / lc, first = at % lc;
+        uint64_t len = lc - first;
         len = len < hi - q ? len : hi - q;
-        fi_panel_part(j, panel, c0 + off, len, (char *)buf);
+        if (c != located) {
+            fi_chunk_positions(j->view, c0, lc, off, logical);
+            located = c;
+        }
+        fi_panel_part(j, panel, c0 + first, len, off + first, logical + first, (char *)buf);
         q += len;
     }
 }
@@ -479,12 +478,30 @@ static int fi_plan_panels(fi_job *j, fi_view_store *store)
     if (v->run_len < 64 && !consecutive)
         return 0;
     v->size = j->size / (uint64_t)j->shape[m];
-    uint64_t w = FI_PANEL_BYTES / ((consecutive ? v->run_len : FI_PANEL_LEN) * j->es);
+    /* A position's column along m: whole in one panel where 32 positions
+     * of it fit the buffer (a Fortran 3-D array's 64 rows); else chunks of
+     * positions whose columns fit FI_PANEL_CACHE (32 at least: a float32 row
+     * of them is one whole Philox group), and panels as wide as the buffer
+     * then holds, in whole cache lines.  Wide panels write several lines per
+     * position at once: 16-row panels (a line each) cost a transposed kernel
+     * twice the memory time of a sequential write, 128-row ones 1.5 times. */
+    const uint64_t size_m = (uint64_t)j->shape[m], col = size_m * j->es;
+    uint64_t chunk, w;
+    if (col * 32 <= FI_PANEL_BYTES) {
+        chunk = FI_PANEL_BYTES / col;
+        chunk = chunk < FI_PANEL_LEN ? chunk : FI_PANEL_LEN;
+        w = size_m;
+    } else {
+        chunk = FI_PANEL_CACHE / col;
+        chunk = chunk < 32 ? 32 : chunk > FI_PANEL_LEN ? FI_PANEL_LEN : chunk;
+        const uint64_t mt = chunk < v->size ? chunk : v->size;   /* the widest part */
+        w = FI_PANEL_BYTES / (mt * j->es);
+        w = w > 64 / j->es ? w - w % (64 / j->es) : w;
+        w = w < size_m ? w : size_m;
+    }
     j->panel_axis = m;
     j->panel_width = w;
-    /* 32 positions at least: a float32 row of them is one whole Philox group */
-    uint64_t chunk = FI_PANEL_CACHE / ((uint64_t)j->shape[m] * j->es);
-    j->panel_chunk = chunk < 32 ? 32 : chunk > FI_PANEL_LEN ? FI_PANEL_LEN : chunk;
+    j->panel_chunk = chunk;
     j->view = v;
     return 1;
 }

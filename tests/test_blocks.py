@@ -400,6 +400,27 @@ def test_panels_along_an_axis_that_runs_backwards(threads, dtype, name):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("name", ["uniform", "normal"])
+def test_panels_of_whole_columns(threads, dtype, name):
+    # a memory-innermost axis short enough to go whole into one panel (a
+    # Fortran 3-D array, a transposed kernel with few outputs), its length
+    # not a multiple of 4 (the 4 x 4 gather's remainder rows), views inside
+    # a larger buffer: each equals its C-order fill, nothing else is written
+    fill, kwargs = FILLS[name]
+    for shape in [(63, 50, 70), (64, 9, 41), (5, 300, 3), (129, 40, 33)]:
+        base = np.full((shape[0] + 3,) + shape[1:], SENTINEL, dtype, order="F")
+        for v in (base[1:-2], base[-3:0:-1]):
+            fill(v, seed=6, stream=4, offset=7, threads=threads, **kwargs)
+            expect = fill(shape=v.shape, dtype=dtype, seed=6, stream=4, offset=7, **kwargs)
+            np.testing.assert_array_equal(v, expect)
+        assert (base[[0, -2, -1]] == SENTINEL).all()
+    kt = np.empty((3, 3, 300, 101), dtype).transpose(3, 2, 0, 1)
+    fill(kt, seed=6, threads=threads, **kwargs)
+    np.testing.assert_array_equal(kt, fill(shape=kt.shape, dtype=dtype, seed=6, **kwargs))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("name", ["uniform", "normal", "truncated_normal"])
 def test_transposed_kernels_of_uneven_sizes(threads, name):
     # view sizes that are not a multiple of a chunk, blocks of a transposed
