@@ -134,4 +134,27 @@ static void fi_at_fork(void (*prepare)(void), void (*parent)(void), void (*child
 static void fi_cond_reinit(fi_cond *c) { pthread_cond_init(c, NULL); }
 #endif
 
+
+/* A load and a store that other threads see in order (acquire, release),
+ * for the words the pool's threads poll without the lock, and a pause for
+ * their polling loops (a hint to the core, and to a hypervisor). */
+#if defined(_MSC_VER) && !defined(__clang__)
+#include <intrin.h>
+static int fi_atomic_load(volatile long *p) { return (int)_InterlockedOr(p, 0); }
+static void fi_atomic_store(volatile long *p, long v) { _InterlockedExchange(p, v); }
+#else
+static int fi_atomic_load(volatile long *p) { return (int)__atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static void fi_atomic_store(volatile long *p, long v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+#endif
+#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64) || defined(_M_IX86)
+#include <emmintrin.h>
+#define fi_pause() _mm_pause()
+#elif defined(__aarch64__)
+#define fi_pause() __asm__ __volatile__("yield")
+#elif defined(_M_ARM64)
+#define fi_pause() __yield()
+#else
+#define fi_pause() ((void)0)
+#endif
+
 #endif

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -170,6 +171,29 @@ def test_concurrent_python_threads_get_their_own_values():
         w.join(timeout=120)
     assert not any(w.is_alive() for w in workers), "a fill deadlocked"
     assert not errors
+
+
+def test_fills_find_their_helpers_polling_or_asleep():
+    # The pool's threads poll for about a millisecond after a fill, then
+    # sleep: fills that come at once, within the poll and long after it
+    # all get their helpers (no lost wake-up, no hang) and their values.
+    expect = fastinit.normal(shape=POOL_N, dtype=np.float32, seed=3, threads=1)
+    out = np.empty(POOL_N, np.float32)
+    for gap in [0, 0, 2e-4, 5e-4, 3e-3, 0, 2e-2, 1e-3, 0]:
+        time.sleep(gap)
+        out[:] = 0
+        fastinit.normal(out, seed=3, threads=3)
+        np.testing.assert_array_equal(out, expect)
+
+
+def test_an_idle_pool_stops_polling():
+    # The poll is bounded: over 0.3 s of sleep after a 4-thread fill the
+    # process spends a few milliseconds of CPU at most (a poll that never
+    # ended would spend ~0.9 s: three threads spinning all along).
+    fastinit.uniform(shape=POOL_N, seed=0, threads=4)
+    cpu = time.process_time()
+    time.sleep(0.3)
+    assert time.process_time() - cpu < 0.06
 
 
 @needs_proc
