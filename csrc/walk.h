@@ -482,9 +482,9 @@ static int fi_plan_panels(fi_job *j, fi_view_store *store)
      * of it fit the buffer (a Fortran 3-D array's 64 rows); else chunks of
      * positions whose columns fit FI_PANEL_CACHE (32 at least: a float32 row
      * of them is one whole Philox group), and panels as wide as the buffer
-     * then holds, in whole cache lines.  Wide panels write several lines per
-     * position at once: 16-row panels (a line each) cost a transposed kernel
-     * twice the memory time of a sequential write, 128-row ones 1.5 times. */
+     * then holds, in whole cache lines, so that each position gets several
+     * lines at once (16-row panels, a line per position, were slower; so
+     * were 32- and 64-row ones). */
     const uint64_t size_m = (uint64_t)j->shape[m], col = size_m * j->es;
     uint64_t chunk, w;
     if (col * 32 <= FI_PANEL_BYTES) {
