@@ -348,12 +348,23 @@ static uint64_t fi_unzip2(const char *top, int64_t pitch, uint64_t rows, size_t 
 static void fi_chunk_positions(const fi_job *v, uint64_t pos, uint64_t n, int64_t *off,
                                uint64_t *logical)
 {
+    const int last = v->ndim - 1;
+    const int64_t step = v->strides[last];
+    const uint64_t lstep = v->lstride[last];
     int64_t idx[FI_MAX_NDIM];
     char *ptr = fi_locate(v, pos, idx);
-    for (uint64_t k = 0; k < n; k++) {
-        off[k] = ptr - v->data;
-        logical[k] = fi_logical(v, idx);
-        ptr = fi_advance(v, idx, ptr, 1);
+    for (uint64_t k = 0; k < n;) {
+        /* to the end of the last axis: a stride and a logical step apart */
+        uint64_t c = (uint64_t)(v->shape[last] - idx[last]);
+        c = c < n - k ? c : n - k;
+        const int64_t o = ptr - v->data;
+        const uint64_t e = fi_logical(v, idx);
+        for (uint64_t i = 0; i < c; i++) {
+            off[k + i] = o + (int64_t)i * step;
+            logical[k + i] = e + i * lstep;
+        }
+        ptr = fi_advance(v, idx, ptr, c);
+        k += c;
     }
 }
 
