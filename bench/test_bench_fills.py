@@ -163,3 +163,41 @@ def test_fill(benchmark, variant, fill, dtype, size, threads, lib):
     benchmark.extra_info.update(variant=variant, fill=fill, dtype=str(dtype), size=size,
                                 threads=threads, lib=lib)
     benchmark.pedantic(fn, rounds=rounds, iterations=iterations)
+
+
+SCALING_ROUNDS, SCALING_BLOCK = 40, 8
+
+
+@pytest.mark.parametrize("dtype", [F32, F64], ids=str)
+@pytest.mark.parametrize("fill", FILLS)
+def test_thread_scaling(benchmark, fill, dtype):
+    """A 2^20-element fill on all threads against one thread: blocks of
+    back-to-back fills of each in alternation, so that both see the same
+    minutes of a shared machine (as two groups timed apart, the ratio came
+    out x1.07-3.06 from one run to the next here).  Blocks, not single
+    calls: the pool's threads poll for ~1 ms after a fill, then sleep, and
+    a one-thread fill between every two would put each 2-thread fill of a
+    slow kernel behind a wake-up.  The benchmark times a round (a block of
+    each); extra_info holds each side's median call and their ratio, which
+    report.py's targets use."""
+    if ALL < 2:
+        pytest.skip("one CPU: nothing to scale to")
+    f = getattr(fastinit, fill)
+    a = np.empty(1 << 20, dtype)
+    times = {1: [], ALL: []}
+
+    def round_():
+        for threads in (1, ALL):
+            for _ in range(SCALING_BLOCK):
+                t = time.perf_counter()
+                f(a, seed=1, threads=threads)
+                times[threads].append(time.perf_counter() - t)
+
+    round_()  # warm-up: the pool's threads start, the buffer is touched
+    times[1].clear()
+    times[ALL].clear()
+    benchmark.group = f"scaling {fill} {dtype} 2^20 t{ALL}"
+    benchmark.pedantic(round_, rounds=SCALING_ROUNDS)
+    one, many = (float(np.median(times[k])) for k in (1, ALL))
+    benchmark.extra_info.update(kind="scaling", fill=fill, dtype=str(dtype), size=1 << 20,
+                                threads=ALL, t1_median=one, tn_median=many, scaling=one / many)
