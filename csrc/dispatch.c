@@ -323,8 +323,7 @@ int fi_fill(const fi_plan *plan, fi_path_id path, char *data, int ndim,
     fi_job_layout(j);
     fi_view_store view;
     if (fi_plan_panels(j, &view))    /* count panels x view elements */
-        n = (n / (uint64_t)shape[j->panel_axis]) *
-            (((uint64_t)shape[j->panel_axis] + j->panel_width - 1) / j->panel_width);
+        n = (n / j->panel_rows) * ((j->panel_rows + j->panel_width - 1) / j->panel_width);
 
     uint64_t t = threads > 1 ? (uint64_t)threads : 1;
     if (t > FI_MAX_THREADS)

@@ -50,7 +50,9 @@ typedef struct fi_job {
     /* panels (see fi_fill_panels): the axis innermost in memory but not
      * logically, and the block without that axis */
     int panel_axis;                  /* -1: no panels */
-    uint64_t panel_width;            /* values of panel_axis per panel */
+    int panel_axis2;                 /* -1, or the axis folded into the rows */
+    uint64_t panel_rows;             /* rows: shape[panel_axis] (x shape[panel_axis2]) */
+    uint64_t panel_width;            /* rows per panel */
     uint64_t panel_chunk;            /* view positions per chunk */
     const struct fi_job *view;
 } fi_job;
@@ -374,11 +376,14 @@ static void fi_panel_part(const fi_job *j, uint64_t panel, uint64_t pos, uint64_
                           const int64_t *off, const uint64_t *logical, char *b)
 {
     const fi_job *v = j->view;
-    const int m = j->panel_axis;
-    const uint64_t w = j->panel_width, size_m = (uint64_t)j->shape[m];
+    const int m = j->panel_axis, a2 = j->panel_axis2;
+    const uint64_t w = j->panel_width, size_m = j->panel_rows;
     const uint64_t first_m = panel * w;
     const uint64_t rows = size_m - first_m < w ? size_m - first_m : w;
     const uint64_t lm = j->lstride[m];
+    /* rows r of a folded axis a2: (r / sm) along a2, (r % sm) along m */
+    const uint64_t sm = a2 < 0 ? size_m : (uint64_t)j->shape[m];
+    const uint64_t l2 = a2 < 0 ? 0 : j->lstride[a2];
     const size_t es = j->es;
     /* axis m backwards in memory: a position's slots start at its last row */
     const int64_t lowest = j->strides[m] < 0 ? (int64_t)(rows - 1) * j->strides[m] : 0;
@@ -386,13 +391,20 @@ static void fi_panel_part(const fi_job *j, uint64_t panel, uint64_t pos, uint64_
     for (uint64_t k = 0; k < len;) {
         uint64_t mt = v->run_len - (pos + k) % v->run_len;
         mt = mt < len - k ? mt : len - k;
-        const uint64_t e = logical[k] + first_m * lm;
-        if (lm == mt && mt == v->run_len)
+        if (a2 < 0 && lm == mt && mt == v->run_len) {
             /* the rows follow each other in the stream (Fortran order with a
              * short last axis): one run of rows x mt */
-            j->run(j->plan, e, (size_t)(rows * mt), b);
-        else
-            j->runs(j->plan, e, (size_t)mt, lm, (size_t)rows, b, (int64_t)(mt * es));
+            j->run(j->plan, logical[k] + first_m * lm, (size_t)(rows * mt), b);
+        } else {
+            /* the rows of each value along a2 (all rows when there is none) */
+            for (uint64_t r = 0; r < rows;) {
+                const uint64_t at = first_m + r, im = at % sm;
+                const uint64_t n = sm - im < rows - r ? sm - im : rows - r;
+                j->runs(j->plan, logical[k] + im * lm + at / sm * l2, (size_t)mt, lm, (size_t)n,
+                        b + r * mt * es, (int64_t)(mt * es));
+                r += n;
+            }
+        }
         const int64_t pitch = lowest < 0 ? -(int64_t)mt : (int64_t)mt;
         const char *top = lowest < 0 ? b + (rows - 1) * mt * es : b;
         const int64_t *o = off + k;
@@ -421,7 +433,7 @@ static void fi_panel_part(const fi_job *j, uint64_t panel, uint64_t pos, uint64_
 static void fi_fill_panels(const fi_job *j, uint64_t lo, uint64_t hi)
 {
     const uint64_t V = j->view->size, w = j->panel_width;
-    const uint64_t np = ((uint64_t)j->shape[j->panel_axis] + w - 1) / w;
+    const uint64_t np = (j->panel_rows + w - 1) / w;
     const uint64_t L = j->panel_chunk, span = L * np;   /* q per whole chunk */
     double buf[FI_PANEL_BYTES / sizeof(double)];
     int64_t off[FI_PANEL_LEN];
@@ -454,6 +466,29 @@ typedef struct {
     uint64_t lstride[FI_MAX_NDIM];
 } fi_view_store;
 
+/* The view of j without axes m and a2 (a2 < 0: without m only), in *store. */
+static fi_job *fi_view_without(const fi_job *j, int m, int a2, fi_view_store *store)
+{
+    fi_job *v = &store->job;
+    *v = *j;
+    v->ndim = 0;
+    uint64_t gone = (uint64_t)j->shape[m] * (a2 < 0 ? 1 : (uint64_t)j->shape[a2]);
+    for (int d = 0; d < j->ndim; d++) {
+        if (d == m || d == a2)
+            continue;
+        store->shape[v->ndim] = j->shape[d];
+        store->strides[v->ndim] = j->strides[d];
+        store->lstride[v->ndim] = j->lstride[d];
+        v->ndim++;
+    }
+    v->shape = store->shape;
+    v->strides = store->strides;
+    v->lstride = store->lstride;
+    v->size = j->size / gone;
+    fi_job_layout(v);
+    return v;
+}
+
 static int fi_plan_panels(fi_job *j, fi_view_store *store)
 {
     j->panel_axis = -1;
@@ -468,49 +503,49 @@ static int fi_plan_panels(fi_job *j, fi_view_store *store)
     if (m < 0 || m == j->ndim - 1 ||
         (j->strides[m] != (int64_t)j->es && j->strides[m] != -(int64_t)j->es))
         return 0;
-    fi_job *v = &store->job;
-    *v = *j;
-    v->ndim = j->ndim - 1;
-    for (int d = 0, k = 0; d < j->ndim; d++) {
-        if (d == m)
-            continue;
-        store->shape[k] = j->shape[d];
-        store->strides[k] = j->strides[d];
-        store->lstride[k] = j->lstride[d];
-        k++;
+    /* A short column along m (a Fortran-order 3-D array's 64 rows) that
+     * memory continues along another axis a2: the rows are both axes, so
+     * that a position gets the KiB of all its columns at once.  With m alone,
+     * a position's neighbouring column along a2 came a whole sweep of the
+     * view later, and the cache line the two share was fetched twice. */
+    const uint64_t sm = (uint64_t)j->shape[m];
+    int a2 = -1;
+    for (int d = 0; d < j->ndim && j->ndim > 2 && sm * j->es * 32 <= FI_PANEL_BYTES; d++)
+        if (d != m && j->shape[d] > 1 && j->strides[d] == (int64_t)sm * j->strides[m])
+            a2 = d;
+    fi_job *v = a2 >= 0 ? fi_view_without(j, m, a2, store) : NULL;
+    if (v == NULL || v->run_len < 64) {
+        a2 = -1;
+        v = fi_view_without(j, m, -1, store);
     }
-    v->shape = store->shape;
-    v->strides = store->strides;
-    v->lstride = store->lstride;
-    fi_job_layout(v);
     /* short view runs only where the rows follow each other in the stream
      * (then generated as one run): else a kernel call per few elements */
-    const int consecutive = j->lstride[m] == v->run_len && v->run_len < FI_PANEL_LEN;
+    const int consecutive = a2 < 0 && j->lstride[m] == v->run_len && v->run_len < FI_PANEL_LEN;
     if (v->run_len < 64 && !consecutive)
         return 0;
-    v->size = j->size / (uint64_t)j->shape[m];
-    /* A position's column along m: whole in one panel where 32 positions
-     * of it fit the buffer (a Fortran 3-D array's 64 rows); else chunks of
-     * positions whose columns fit FI_PANEL_CACHE (32 at least: a float32 row
-     * of them is one whole Philox group), and panels as wide as the buffer
-     * then holds, in whole cache lines, so that each position gets several
-     * lines at once (16-row panels, a line per position, were slower; so
-     * were 32- and 64-row ones). */
-    const uint64_t size_m = (uint64_t)j->shape[m], col = size_m * j->es;
+    /* A position's column: whole in one panel where 32 positions of it fit
+     * the buffer; else chunks of positions whose columns fit FI_PANEL_CACHE
+     * (32 at least: a float32 row of them is one whole Philox group), and
+     * panels as wide as the buffer then holds, in whole cache lines, so
+     * that each position gets several lines at once (16-row panels, a line
+     * per position, were slower; so were 32- and 64-row ones). */
+    const uint64_t rows = a2 < 0 ? sm : sm * (uint64_t)j->shape[a2], col = rows * j->es;
     uint64_t chunk, w;
     if (col * 32 <= FI_PANEL_BYTES) {
         chunk = FI_PANEL_BYTES / col;
         chunk = chunk < FI_PANEL_LEN ? chunk : FI_PANEL_LEN;
-        w = size_m;
+        w = rows;
     } else {
         chunk = FI_PANEL_CACHE / col;
         chunk = chunk < 32 ? 32 : chunk > FI_PANEL_LEN ? FI_PANEL_LEN : chunk;
         const uint64_t mt = chunk < v->size ? chunk : v->size;   /* the widest part */
         w = FI_PANEL_BYTES / (mt * j->es);
         w = w > 64 / j->es ? w - w % (64 / j->es) : w;
-        w = w < size_m ? w : size_m;
+        w = w < rows ? w : rows;
     }
     j->panel_axis = m;
+    j->panel_axis2 = a2;
+    j->panel_rows = rows;
     j->panel_width = w;
     j->panel_chunk = chunk;
     j->view = v;

@@ -421,6 +421,28 @@ def test_panels_of_whole_columns(threads, dtype, name):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("name", ["uniform", "normal"])
+def test_panels_over_two_memory_axes(threads, dtype, name):
+    # a short column whose memory goes on along a second axis (Fortran
+    # order): the panel rows span both axes, several values of the second
+    # per panel and panels ending inside one, forwards and both backwards;
+    # a 4-D array, and a block of a global tensor
+    fill, kwargs = FILLS[name]
+    for shape in [(63, 50, 70), (8, 16, 3, 100), (3, 1000, 65)]:
+        base = np.full(shape, SENTINEL, dtype, order="F")
+        for v in (base, base[::-1, ::-1]):
+            fill(v, seed=2, stream=5, offset=9, threads=threads, **kwargs)
+            expect = fill(shape=v.shape, dtype=dtype, seed=2, stream=5, offset=9, **kwargs)
+            np.testing.assert_array_equal(v, expect)
+    g = (70, 40, 300)
+    whole = fill(shape=g, dtype=dtype, seed=2, **kwargs)
+    blk = np.empty((64, 40, 200), dtype, order="F")
+    fill(blk, seed=2, threads=threads, global_shape=g, start=(5, 0, 100), **kwargs)
+    np.testing.assert_array_equal(blk, whole[5:69, :, 100:])
+
+
+@pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("name", ["uniform", "normal", "truncated_normal"])
 def test_transposed_kernels_of_uneven_sizes(threads, name):
     # view sizes that are not a multiple of a chunk, blocks of a transposed
