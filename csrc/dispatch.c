@@ -321,18 +321,27 @@ int fi_fill(const fi_plan *plan, fi_path_id path, char *data, int ndim,
     j->es = plan->dtype == FI_F64 ? 8 : (plan->dtype == FI_F16 || plan->dtype == FI_BF16) ? 2 : 4;
     j->size = n;
     fi_job_layout(j);
+    /* Work is shared in units: elements, or (view position, panel) pairs
+     * of up to panel_width elements each.  Threads and quanta are sized in
+     * elements all the same: counted in units, a transposed (2048, 2048)
+     * float32 fill (32768 units of 128 rows) ran on one thread whatever
+     * was asked, and a quantum of a huge one held the interrupt check back
+     * for 2^27 elements. */
     fi_view_store view;
-    if (fi_plan_panels(j, &view))    /* count panels x view elements */
+    uint64_t unit = 1;               /* elements per unit (at most) */
+    if (fi_plan_panels(j, &view)) {
         n = (n / j->panel_rows) * ((j->panel_rows + j->panel_width - 1) / j->panel_width);
-
+        unit = j->panel_width;
+    }
     uint64_t t = threads > 1 ? (uint64_t)threads : 1;
     if (t > FI_MAX_THREADS)
         t = FI_MAX_THREADS;
-    if (t > n / FI_MIN_PER_THREAD)
-        t = n / FI_MIN_PER_THREAD > 0 ? n / FI_MIN_PER_THREAD : 1;
-    /* quanta: about four per thread, whole tiles, at most FI_QUANTUM */
-    uint64_t q = (n / (4 * t) + FI_TILE - 1) / FI_TILE * FI_TILE;
-    s.quantum = q < FI_TILE ? FI_TILE : q > FI_QUANTUM ? FI_QUANTUM : q;
+    if (t > j->size / FI_MIN_PER_THREAD)
+        t = j->size / FI_MIN_PER_THREAD > 0 ? j->size / FI_MIN_PER_THREAD : 1;
+    /* quanta: about four per thread, whole tiles, at most FI_QUANTUM elements */
+    uint64_t q = (j->size / (4 * t) + FI_TILE - 1) / FI_TILE * FI_TILE;
+    q = q < FI_TILE ? FI_TILE : q > FI_QUANTUM ? FI_QUANTUM : q;
+    s.quantum = q / unit > 0 ? q / unit : 1;
     s.n = n;
     s.next = 0;
     s.stop = 0;

@@ -204,6 +204,31 @@ def test_an_idle_pool_stops_polling():
 
 
 @needs_proc
+def test_strided_fills_use_the_threads_they_ask_for():
+    # Panelled fills (transposed, Fortran order) share their work in units
+    # of a panel's rows; the thread count must still follow the element
+    # count (a transposed (2048, 2048) once ran on one thread at threads=2).
+    # Each fill that gets helpers grows the pool to them, in a fresh process.
+    code = """
+        import os, numpy as np, fastinit
+        tasks = lambda: len(os.listdir("/proc/self/task"))
+        start = tasks()
+        counts = []
+        for a in (np.empty((2048, 2048), np.float32).T,
+                  np.empty((3, 3, 512, 512), np.float32).transpose(3, 2, 0, 1),
+                  np.empty((1 << 20, 2), np.float64, order="F")):
+            fastinit.uniform(a, seed=0, threads=2)
+            counts.append(tasks() - start)
+        fastinit.uniform(np.empty((64, 64, 512), np.float32, order="F"), seed=0, threads=4)
+        counts.append(tasks() - start)
+        print(*counts)
+    """
+    r = _run(code)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["1", "1", "1", "3"], r.stdout
+
+
+@needs_proc
 def test_many_threaded_fills_start_no_more_threads():
     # the pool is as large as the most threads one fill asked for, and the
     # fills after that reuse it: no thread per fill, none left behind.  In
