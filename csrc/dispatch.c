@@ -2,6 +2,7 @@
  * a fill over threads and the walk over strided arrays.  The only state is
  * what the CPU reports, read on demand. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fastinit_core.h"
@@ -231,6 +232,10 @@ const char *fi_build_flags(void) { return FI_BUILD_FLAGS; }
 /* The most elements a thread fills between two looks at the interrupt flag:
  * a few milliseconds of the slowest kernel. */
 #define FI_QUANTUM ((uint64_t)1 << 20)
+/* A panelled fill allocates its large panel buffers only where each
+ * thread's share of the output is this many times a buffer: its first
+ * touch then costs a few percent of the fill at most. */
+#define FI_SCRATCH_SHARE 16
 
 #if defined(_MSC_VER)
 #include <intrin.h>
@@ -250,6 +255,9 @@ static uint64_t fi_take(volatile uint64_t *next, uint64_t q)
  * which quantum changes no value. */
 typedef struct {
     fi_job job;
+    char *scratch;            /* panel buffers, one per thread; or NULL */
+    uint64_t slots;           /* how many */
+    volatile uint64_t taken;  /* how many threads took theirs */
     uint64_t n, quantum;
     volatile uint64_t next;   /* the first C-order index no thread has taken */
     volatile int stop;        /* set on an interrupt: take no more quanta */
@@ -259,6 +267,13 @@ typedef struct {
  * runs between quanta; the other threads only read the flag). */
 static int fi_work(fi_shared *s, fi_interrupt_fn interrupted, void *ctx)
 {
+    char *buf = NULL;
+    if (s->scratch != NULL) {
+        const uint64_t slot = fi_take(&s->taken, 1);
+        if (slot >= s->slots)       /* never: no more threads come than slots */
+            return 0;
+        buf = s->scratch + slot * s->job.panel_bytes;
+    }
     for (;;) {
         if (s->stop)
             return 1;
@@ -267,7 +282,7 @@ static int fi_work(fi_shared *s, fi_interrupt_fn interrupted, void *ctx)
             return 0;
         uint64_t hi = s->n - lo > s->quantum ? lo + s->quantum : s->n;
         if (s->job.panel_axis >= 0)
-            fi_fill_panels(&s->job, lo, hi);
+            fi_fill_panels(&s->job, lo, hi, buf);
         else
             fi_fill_range(&s->job, lo, hi);
         if (interrupted != NULL && hi < s->n && interrupted(ctx)) {
@@ -327,17 +342,29 @@ int fi_fill(const fi_plan *plan, fi_path_id path, char *data, int ndim,
      * float32 fill (32768 units of 128 rows) ran on one thread whatever
      * was asked, and a quantum of a huge one held the interrupt check back
      * for 2^27 elements. */
-    fi_view_store view;
-    uint64_t unit = 1;               /* elements per unit (at most) */
-    if (fi_plan_panels(j, &view)) {
-        n = (n / j->panel_rows) * ((j->panel_rows + j->panel_width - 1) / j->panel_width);
-        unit = j->panel_width;
-    }
     uint64_t t = threads > 1 ? (uint64_t)threads : 1;
     if (t > FI_MAX_THREADS)
         t = FI_MAX_THREADS;
     if (t > j->size / FI_MIN_PER_THREAD)
         t = j->size / FI_MIN_PER_THREAD > 0 ? j->size / FI_MIN_PER_THREAD : 1;
+    fi_view_store view;
+    uint64_t unit = 1;               /* elements per unit (at most) */
+    s.scratch = NULL;
+    s.slots = 0;
+    s.taken = 0;
+    if (fi_plan_panels(j, &view, FI_PANEL_BYTES)) {
+        /* Large panels for a large fill: each view position then gets its
+         * whole column, or KiB of it, at once.  One allocation per fill,
+         * after every check, that each thread's share makes up for
+         * (FI_SCRATCH_SHARE); where it fails, the stack's panels. */
+        if (j->size * j->es / t >= FI_SCRATCH_SHARE * FI_PANEL_SCRATCH &&
+            (s.scratch = malloc((size_t)t * FI_PANEL_SCRATCH)) != NULL) {
+            s.slots = t;
+            fi_plan_panels(j, &view, FI_PANEL_SCRATCH);
+        }
+        n = (n / j->panel_rows) * ((j->panel_rows + j->panel_width - 1) / j->panel_width);
+        unit = j->panel_width;
+    }
     /* quanta: about four per thread, whole tiles, at most FI_QUANTUM elements */
     uint64_t q = (j->size / (4 * t) + FI_TILE - 1) / FI_TILE * FI_TILE;
     q = q < FI_TILE ? FI_TILE : q > FI_QUANTUM ? FI_QUANTUM : q;
@@ -357,5 +384,6 @@ int fi_fill(const fi_plan *plan, fi_path_id path, char *data, int ndim,
     if (lent > 0)
         fi_pool_end();      /* s lives on this stack: wait for the helpers */
 #endif
+    free(s.scratch);
     return stopped ? 1 : failed ? -1 : 0;
 }

@@ -22,9 +22,13 @@
 #include "philox.h"            /* FI_ALWAYS_INLINE */
 
 #define FI_MAX_NDIM 64
-/* A panel: panel_width rows of up to FI_PANEL_LEN elements each. */
+/* A panel: panel_width rows of up to FI_PANEL_LEN elements each, in a
+ * buffer of FI_PANEL_BYTES on the stack, or of FI_PANEL_SCRATCH that the
+ * fill's owner allocates for each of its threads (fi_fill, for large
+ * fills).  The size changes which rows a panel holds, never a value. */
 #define FI_PANEL_LEN 256
 #define FI_PANEL_BYTES 16384
+#define FI_PANEL_SCRATCH (256 * 1024)
 /* What all panels of a chunk may write while its lines stay in cache.  Small:
  * the view positions of a transposed array are usually a power of two of
  * bytes apart, so their lines share a few cache sets (measured: 64 KiB
@@ -54,6 +58,7 @@ typedef struct fi_job {
     uint64_t panel_rows;             /* rows: shape[panel_axis] (x shape[panel_axis2]) */
     uint64_t panel_width;            /* rows per panel */
     uint64_t panel_chunk;            /* view positions per chunk */
+    size_t panel_bytes;              /* each thread's panel buffer */
     const struct fi_job *view;
 } fi_job;
 
@@ -430,12 +435,15 @@ static void fi_panel_part(const fi_job *j, uint64_t panel, uint64_t pos, uint64_
     }
 }
 
-static void fi_fill_panels(const fi_job *j, uint64_t lo, uint64_t hi)
+/* Units lo .. hi - 1 of j's panels, through buf (j->panel_bytes, or NULL:
+ * then FI_PANEL_BYTES on this stack). */
+static void fi_fill_panels(const fi_job *j, uint64_t lo, uint64_t hi, char *buf)
 {
     const uint64_t V = j->view->size, w = j->panel_width;
     const uint64_t np = (j->panel_rows + w - 1) / w;
     const uint64_t L = j->panel_chunk, span = L * np;   /* q per whole chunk */
-    double buf[FI_PANEL_BYTES / sizeof(double)];
+    double stack[FI_PANEL_BYTES / sizeof(double)];
+    char *const b = buf != NULL ? buf : (char *)stack;
     int64_t off[FI_PANEL_LEN];
     uint64_t logical[FI_PANEL_LEN];
     uint64_t located = UINT64_MAX;                      /* the chunk in off */
@@ -451,7 +459,7 @@ static void fi_fill_panels(const fi_job *j, uint64_t lo, uint64_t hi)
             fi_chunk_positions(j->view, c0, lc, off, logical);
             located = c;
         }
-        fi_panel_part(j, panel, c0 + first, len, off + first, logical + first, (char *)buf);
+        fi_panel_part(j, panel, c0 + first, len, off + first, logical + first, b);
         q += len;
     }
 }
@@ -489,7 +497,9 @@ static fi_job *fi_view_without(const fi_job *j, int m, int a2, fi_view_store *st
     return v;
 }
 
-static int fi_plan_panels(fi_job *j, fi_view_store *store)
+/* Plans j's panels for a buffer of `bytes` (FI_PANEL_BYTES or
+ * FI_PANEL_SCRATCH) per thread; returns whether j is filled in panels. */
+static int fi_plan_panels(fi_job *j, fi_view_store *store, size_t bytes)
 {
     j->panel_axis = -1;
     if (j->ndim < 2 || j->direct_len == j->run_len || j->direct_len >= FI_TILE)
@@ -511,7 +521,7 @@ static int fi_plan_panels(fi_job *j, fi_view_store *store)
      * fill took x1.80-2.32 its C-order fill's time, x1.54-2.27 folded. */
     const uint64_t sm = (uint64_t)j->shape[m];
     int a2 = -1;
-    for (int d = 0; d < j->ndim && j->ndim > 2 && sm * j->es * 32 <= FI_PANEL_BYTES; d++)
+    for (int d = 0; d < j->ndim && j->ndim > 2 && sm * j->es * 32 <= bytes; d++)
         if (d != m && j->shape[d] > 1 && j->strides[d] == (int64_t)sm * j->strides[m])
             a2 = d;
     fi_job *v = a2 >= 0 ? fi_view_without(j, m, a2, store) : NULL;
@@ -532,15 +542,15 @@ static int fi_plan_panels(fi_job *j, fi_view_store *store)
      * per position, were slower; so were 32- and 64-row ones). */
     const uint64_t rows = a2 < 0 ? sm : sm * (uint64_t)j->shape[a2], col = rows * j->es;
     uint64_t chunk, w;
-    if (col * 32 <= FI_PANEL_BYTES) {
-        chunk = FI_PANEL_BYTES / col;
+    if (col * 32 <= bytes) {
+        chunk = bytes / col;
         chunk = chunk < FI_PANEL_LEN ? chunk : FI_PANEL_LEN;
         w = rows;
     } else {
         chunk = FI_PANEL_CACHE / col;
         chunk = chunk < 32 ? 32 : chunk > FI_PANEL_LEN ? FI_PANEL_LEN : chunk;
         const uint64_t mt = chunk < v->size ? chunk : v->size;   /* the widest part */
-        w = FI_PANEL_BYTES / (mt * j->es);
+        w = bytes / (mt * j->es);
         w = w > 64 / j->es ? w - w % (64 / j->es) : w;
         w = w < rows ? w : rows;
     }
@@ -549,6 +559,7 @@ static int fi_plan_panels(fi_job *j, fi_view_store *store)
     j->panel_rows = rows;
     j->panel_width = w;
     j->panel_chunk = chunk;
+    j->panel_bytes = bytes;
     j->view = v;
     return 1;
 }

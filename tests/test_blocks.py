@@ -443,6 +443,36 @@ def test_panels_over_two_memory_axes(threads, dtype, name):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("name", ["uniform", "normal"])
+def test_large_panels(threads, dtype, name):
+    # fills of several MiB per thread take their panels from one heap
+    # buffer per thread, wider than the stack's: whole columns of up to
+    # 8 KiB (transposed matrix and kernel), KiB of longer ones (a Fortran
+    # cube, a long transposed column), a column block, and reversed; each
+    # equals its C-order fill and writes nothing outside the view
+    fill, kwargs = FILLS[name]
+    k = 8 // np.dtype(dtype).itemsize                   # the same bytes in float64
+    shapes = [(1024 // k, 2304), (4096 // k, 600)]
+    for shape in shapes:
+        base = np.full((shape[1] + 2, shape[0]), SENTINEL, dtype)
+        for v in (base[1:-1].T, base[-2:0:-1, ::-1].T):
+            fill(v, seed=3, stream=2, offset=5, threads=threads, **kwargs)
+            expect = fill(shape=v.shape, dtype=dtype, seed=3, stream=2, offset=5, **kwargs)
+            np.testing.assert_array_equal(v, expect)
+        assert (base[[0, -1]] == SENTINEL).all()
+    kt = np.empty((3, 3, 300 // k, 1100), dtype).transpose(3, 2, 0, 1)
+    cube = np.empty((64, 64, 600 // k), dtype, order="F")
+    for v in (kt, cube):
+        fill(v, seed=3, threads=threads, **kwargs)
+        np.testing.assert_array_equal(v, fill(shape=v.shape, dtype=dtype, seed=3, **kwargs))
+    g = (2300, 1100)
+    blk = np.empty((2200, 1024 // k), dtype, order="F")
+    fill(blk, seed=3, threads=threads, global_shape=g, start=(50, 70), **kwargs)
+    np.testing.assert_array_equal(blk, fill(shape=g, dtype=dtype, seed=3, **kwargs)[50:2250, 70:70 + 1024 // k])
+
+
+@pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("name", ["uniform", "normal", "truncated_normal"])
 def test_transposed_kernels_of_uneven_sizes(threads, name):
     # view sizes that are not a multiple of a chunk, blocks of a transposed
