@@ -314,22 +314,30 @@ static uint64_t fi_gather4(const char *top, int64_t pitch, uint64_t p, uint64_t 
     return r;
 }
 
-/* The two positions of a row pair (a Fortran-order (N, 2)): rows of two
- * 4- or 8-byte elements unzipped into d[0] and d[1] with shuffles (an
- * element per load and store was ~2/3 of the time of a uniform fill of
- * that layout).  Returns the slots done; the caller copies the rest. */
-static uint64_t fi_unzip2(const char *top, int64_t pitch, uint64_t rows, size_t es,
-                          char *const *d)
+/* 8-byte elements, positions p and p + 1 (d[0], d[1]), the first rows & ~1
+ * rows: 2 x 2 transposes (an element per load and store was ~2/3 of the
+ * time of a uniform fill of a Fortran-order (N, 2), and most of the excess
+ * of a transposed float64 one).  Returns the rows done. */
+static uint64_t fi_gather2(const char *top, int64_t pitch, uint64_t p, uint64_t rows,
+                           char *const *d)
+{
+    const double *s = (const double *)(const void *)top + (int64_t)p;
+    uint64_t r = 0;
+    for (; r + 2 <= rows; r += 2, s += 2 * pitch) {
+        __m128d a = _mm_loadu_pd(s), c = _mm_loadu_pd(s + pitch);
+        _mm_storeu_pd((double *)(void *)(d[0] + r * 8), _mm_unpacklo_pd(a, c));
+        _mm_storeu_pd((double *)(void *)(d[1] + r * 8), _mm_unpackhi_pd(a, c));
+    }
+    return r;
+}
+
+/* The two positions of a row pair (a Fortran-order (N, 2)) of 4-byte
+ * elements: rows unzipped into d[0] and d[1] with shuffles.  Returns the
+ * slots done; the caller copies the rest. */
+static uint64_t fi_unzip2(const char *top, int64_t pitch, uint64_t rows, char *const *d)
 {
     uint64_t r = 0;
-    if (es == 8) {
-        for (; r + 2 <= rows; r += 2) {
-            const double *s = (const double *)(const void *)top + (int64_t)r * pitch;
-            __m128d a = _mm_loadu_pd(s), c = _mm_loadu_pd(s + pitch);
-            _mm_storeu_pd((double *)(void *)(d[0] + r * 8), _mm_unpacklo_pd(a, c));
-            _mm_storeu_pd((double *)(void *)(d[1] + r * 8), _mm_unpackhi_pd(a, c));
-        }
-    } else if (pitch > 0) {     /* slots r .. r + 3: rows r .. r + 3, two per load */
+    if (pitch > 0) {            /* slots r .. r + 3: rows r .. r + 3, two per load */
         for (; r + 4 <= rows; r += 4) {
             const float *s = (const float *)(const void *)top + 2 * r;
             __m128 a = _mm_loadu_ps(s), c = _mm_loadu_ps(s + 4);
@@ -416,11 +424,17 @@ static void fi_panel_part(const fi_job *j, uint64_t panel, uint64_t pos, uint64_
         /* out[view position p, first_m + r] = row r, element p */
         uint64_t p = 0;
 #if defined(FI_HAVE_GATHER4)
-        if (mt == 2 && (es == 4 || es == 8)) {
+        if (mt == 2 && es == 4) {
             char *d[2] = {base + o[0], base + o[1]};
-            const uint64_t done = fi_unzip2(top, pitch, rows, es, d);
+            const uint64_t done = fi_unzip2(top, pitch, rows, d);
             for (; p < 2; p++)
                 fi_gather_rows(top, pitch, p, done, rows, es, d[p]);
+        }
+        for (; es == 8 && p + 2 <= mt; p += 2) {
+            char *d[2] = {base + o[p], base + o[p + 1]};
+            const uint64_t done = fi_gather2(top, pitch, p, rows, d);
+            for (uint64_t i = 0; done < rows && i < 2; i++)
+                fi_gather_rows(top, pitch, p + i, done, rows, es, d[i]);
         }
         for (; es == 4 && p + 4 <= mt; p += 4) {
             char *d[4] = {base + o[p], base + o[p + 1], base + o[p + 2], base + o[p + 3]};
