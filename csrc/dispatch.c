@@ -232,6 +232,10 @@ const char *fi_build_flags(void) { return FI_BUILD_FLAGS; }
 /* The most elements a thread fills between two looks at the interrupt flag:
  * a few milliseconds of the slowest kernel. */
 #define FI_QUANTUM ((uint64_t)1 << 20)
+/* The far-tail sampler (a bound beyond any inverse CDF) is scalar and takes
+ * ~400 ns an element on AVX2: FI_QUANTUM of it held an interrupt back for
+ * 0.4 s.  2^14 of it is ~6 ms. */
+#define FI_QUANTUM_TAIL ((uint64_t)1 << 14)
 /* A panelled fill allocates its large panel buffers only where each
  * thread's share of the output is this many times a buffer: its first
  * touch then costs a few percent of the fill at most. */
@@ -367,7 +371,9 @@ int fi_fill(const fi_plan *plan, fi_path_id path, char *data, int ndim,
     }
     /* quanta: about four per thread, whole tiles, at most FI_QUANTUM elements */
     uint64_t q = (j->size / (4 * t) + FI_TILE - 1) / FI_TILE * FI_TILE;
-    q = q < FI_TILE ? FI_TILE : q > FI_QUANTUM ? FI_QUANTUM : q;
+    const int tail = plan->kernel == FI_K_TAIL32 || plan->kernel == FI_K_TAIL64;
+    const uint64_t qmax = tail ? FI_QUANTUM_TAIL : FI_QUANTUM;
+    q = q < FI_TILE ? FI_TILE : q > qmax ? qmax : q;
     s.quantum = q / unit > 0 ? q / unit : 1;
     s.n = n;
     s.next = 0;

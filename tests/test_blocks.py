@@ -289,6 +289,10 @@ def test_sigint_stops_a_long_fill(threads):
     # the far-tail sampler: seconds for the whole 512 MiB here, so a fill
     # that only noticed the signal at its end would have written everything
     out = np.full(1 << 26, SENTINEL, np.float64)
+    # Python's own handler, whatever this process inherited: a shell without
+    # job control starts a background job with SIGINT ignored, and Python then
+    # installs none (the fill ran to its end, 26 s, in such a job)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
     try:
@@ -296,6 +300,7 @@ def test_sigint_stops_a_long_fill(threads):
             fastinit.truncated_normal(out, std=1.0, a=40.0, b=41.0, seed=0, threads=threads)
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     # it stopped early: what was written has its value, the rest is as it was
     written = out != SENTINEL
     assert not written.all()
