@@ -131,10 +131,13 @@ def test_tanh_small_collapses_unit_saturates_xavier_neither():
     assert_matches_formula(xavier.gradient_std, xavier.predicted_gradient_std, L - LAYERS,
                            batch_noise=0.05)
     # ...and std 1's exploding gradient (x ~3 per layer: 512 E[tanh'(s)^2], which
-    # rests on the few unsaturated units, so it fluctuates more) within 2x over
-    # its 25 orders of magnitude
+    # rests on the few unsaturated units, so it fluctuates more) within 2.5x over
+    # its 25 orders of magnitude.  Which units stay unsaturated moves with the
+    # float32 rounding of the BLAS kernel: x1.7-2.06 below the formula with
+    # OpenBLAS's AVX2 kernels, under 2x with its AVX-512 ones.  A wrong factor
+    # in the formula compounds over the ~50 layers into orders of magnitude.
     assert big.gradient_std[0] > 1e20
-    assert np.all(np.abs(np.log(big.gradient_std / big.predicted_gradient_std)) < math.log(2))
+    assert np.all(np.abs(np.log(big.gradient_std / big.predicted_gradient_std)) < math.log(2.5))
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "selu", "gelu", "leaky_relu"])
