@@ -1,5 +1,6 @@
 """Ratio table of a bench/test_bench_layouts.py JSON: each block or layout's
-median time over the contiguous fill of its group.
+median time over the contiguous fill of its group (for test_layout_threads,
+the ratio of the medians of its alternating calls, wall time).
 
     python bench/layout_ratios.py bench/results/layouts.json
 """
@@ -11,7 +12,11 @@ import sys
 def main(path):
     data = json.load(open(path))
     groups = {}
+    threaded = []
     for b in data["benchmarks"]:
+        if b["extra_info"].get("kind") == "layout_threads":
+            threaded.append(b)
+            continue
         m = re.match(r"test_(block|layout)\[(.*)\]", b["name"])
         groups.setdefault(b["group"], []).append((m.group(2), b["stats"]["median"]))
     print(f"{'group':<58} {'case':<42} {'ms':>8} {'ratio':>7}")
@@ -22,6 +27,10 @@ def main(path):
                 continue
             print(f"{group:<58} {name:<42} {t * 1e3:8.3f} {t / ref[0]:7.2f}" if ref else
                   f"{group:<58} {name:<42} {t * 1e3:8.3f}")
+    for b in sorted(threaded, key=lambda b: b["group"]):
+        x = b["extra_info"]
+        name = re.match(r"test_layout_threads\[(.*)\]", b["name"]).group(1)
+        print(f"{b['group']:<58} {name:<42} {x['layout_median'] * 1e3:8.3f} {x['ratio']:7.2f}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ block filled the old way (one call per row, with offset=), and strided
 destinations: Fortran order with a short last axis (also reversed), a
 transposed conv kernel, a transposed square matrix, every second column of
 a wider one, and a Fortran-order 3-D array.  float32 and float64.  Single thread, so
-the ratios are per-core costs.
+the ratios are per-core costs; test_layout_threads has the strided
+layouts on all threads, each against its contiguous fill on as many.
 """
 import time
 
@@ -22,6 +23,7 @@ import numpy as np
 import pytest
 
 import fastinit
+from fastinit import _core
 
 MIN_ROUNDS, BUDGET_S = 7, 0.3
 ROWS, COLS = 2048, 4096          # the global weight of the block cases
@@ -101,3 +103,42 @@ def test_layout(benchmark, fill, case, dtype):
     benchmark.group = f"layout {fill} {dtype} {group} {out.size}"
     f = _fill(fill)
     bench(benchmark, lambda: f(out, seed=1, threads=1))
+
+
+ALL = _core.DEFAULT_THREADS
+THREAD_LAYOUTS = ["fortran_n_by_2", "kernel_transposed", "square_transposed",
+                  "square_every_second_column", "cube_fortran"]
+THREAD_CALLS = 15
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", THREAD_LAYOUTS)
+def test_layout_threads(benchmark, case, dtype):
+    """A strided layout against its group's contiguous fill, both on all
+    threads: uniform, the cheapest kernel, where a layout's cost shows
+    most.  The two alternate call by call, so that both see the same
+    minutes of a shared machine, and in wall time (process time adds up the
+    threads).  The benchmark times a round; extra_info holds each side's
+    median call and their ratio, which layout_ratios.py prints."""
+    if ALL < 2:
+        pytest.skip("one CPU: no threads to share a strided fill")
+    group, make = LAYOUTS[case]
+    ref_case = next(c for c, (g, _) in LAYOUTS.items() if g == group)
+    out, ref = make(dtype), LAYOUTS[ref_case][1](dtype)
+    times = {"ref": [], "layout": []}
+
+    def round_():
+        for _ in range(THREAD_CALLS):
+            for side, a in (("ref", ref), ("layout", out)):
+                t = time.perf_counter()
+                fastinit.uniform(a, seed=1, threads=ALL)
+                times[side].append(time.perf_counter() - t)
+
+    round_()  # warm-up: the pool starts, both arrays are touched
+    for v in times.values():
+        v.clear()
+    benchmark.group = f"layout threads uniform {dtype} {group} {out.size} t{ALL}"
+    benchmark.pedantic(round_, rounds=3)
+    r, t = (float(np.median(times[k])) for k in ("ref", "layout"))
+    benchmark.extra_info.update(kind="layout_threads", threads=ALL, ref_median=r,
+                                layout_median=t, ratio=t / r)
