@@ -1,6 +1,7 @@
 """Ratio table of a bench/test_bench_layouts.py JSON: each block or layout's
-median time over the contiguous fill of its group (for test_layout_threads,
-the ratio of the medians of its alternating calls, wall time).
+median time over the contiguous fill of its group (for test_layout_threads
+and test_layout_memory_floor, the ratio of the medians of their
+alternating calls).
 
     python bench/layout_ratios.py bench/results/layouts.json
 """
@@ -14,7 +15,7 @@ def main(path):
     groups = {}
     threaded = []
     for b in data["benchmarks"]:
-        if b["extra_info"].get("kind") == "layout_threads":
+        if b["extra_info"].get("kind") in ("layout_threads", "layout_floor"):
             threaded.append(b)
             continue
         m = re.match(r"test_(block|layout)\[(.*)\]", b["name"])
@@ -29,7 +30,7 @@ def main(path):
                   f"{group:<58} {name:<42} {t * 1e3:8.3f}")
     for b in sorted(threaded, key=lambda b: b["group"]):
         x = b["extra_info"]
-        name = re.match(r"test_layout_threads\[(.*)\]", b["name"]).group(1)
+        name = re.match(r"test_layout_\w+\[(.*)\]", b["name"]).group(1)
         print(f"{b['group']:<58} {name:<42} {x['layout_median'] * 1e3:8.3f} {x['ratio']:7.2f}")
 
 

@@ -111,17 +111,11 @@ THREAD_LAYOUTS = ["fortran_n_by_2", "kernel_transposed", "square_transposed",
 THREAD_CALLS = 15
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("case", THREAD_LAYOUTS)
-def test_layout_threads(benchmark, case, dtype):
-    """A strided layout against its group's contiguous fill, both on all
-    threads: uniform, the cheapest kernel, where a layout's cost shows
-    most.  The two alternate call by call, so that both see the same
-    minutes of a shared machine, and in wall time (process time adds up the
-    threads).  The benchmark times a round; extra_info holds each side's
-    median call and their ratio, which layout_ratios.py prints."""
-    if ALL < 2:
-        pytest.skip("one CPU: no threads to share a strided fill")
+def _alternate(benchmark, case, dtype, fill, group_name, kind, clock):
+    """The layout against its group's contiguous array, call by call, so
+    that both see the same minutes of a shared machine; the benchmark times
+    a round, extra_info holds each side's median call and their ratio
+    (which layout_ratios.py prints)."""
     group, make = LAYOUTS[case]
     ref_case = next(c for c, (g, _) in LAYOUTS.items() if g == group)
     out, ref = make(dtype), LAYOUTS[ref_case][1](dtype)
@@ -130,15 +124,37 @@ def test_layout_threads(benchmark, case, dtype):
     def round_():
         for _ in range(THREAD_CALLS):
             for side, a in (("ref", ref), ("layout", out)):
-                t = time.perf_counter()
-                fastinit.uniform(a, seed=1, threads=ALL)
-                times[side].append(time.perf_counter() - t)
+                t = clock()
+                fill(a)
+                times[side].append(clock() - t)
 
-    round_()  # warm-up: the pool starts, both arrays are touched
+    round_()  # warm-up: a pool starts, both arrays are touched
     for v in times.values():
         v.clear()
-    benchmark.group = f"layout threads uniform {dtype} {group} {out.size} t{ALL}"
+    benchmark.group = f"layout {group_name} {dtype} {group} {out.size}"
     benchmark.pedantic(round_, rounds=3)
     r, t = (float(np.median(times[k])) for k in ("ref", "layout"))
-    benchmark.extra_info.update(kind="layout_threads", threads=ALL, ref_median=r,
-                                layout_median=t, ratio=t / r)
+    benchmark.extra_info.update(kind=kind, ref_median=r, layout_median=t, ratio=t / r)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", THREAD_LAYOUTS)
+def test_layout_threads(benchmark, case, dtype):
+    """A strided layout against its group's contiguous fill, both on all
+    threads: uniform, the cheapest kernel, where a layout's cost shows
+    most; wall time (process time adds up the threads)."""
+    if ALL < 2:
+        pytest.skip("one CPU: no threads to share a strided fill")
+    _alternate(benchmark, case, dtype, lambda a: fastinit.uniform(a, seed=1, threads=ALL),
+               f"threads t{ALL} uniform", "layout_threads", time.perf_counter)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", THREAD_LAYOUTS)
+def test_layout_memory_floor(benchmark, case, dtype):
+    """NumPy's fill() of the same layout against its fill() of the
+    contiguous array: what the memory system alone charges for the layout
+    (every second column touches every line of an array twice the size),
+    the floor under the fill's own ratio."""
+    _alternate(benchmark, case, dtype, lambda a: a.fill(0.5), "memory floor numpy fill",
+               "layout_floor", time.process_time)
