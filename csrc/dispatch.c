@@ -230,7 +230,7 @@ const char *fi_build_flags(void) { return FI_BUILD_FLAGS; }
 #define FI_MIN_PER_THREAD ((uint64_t)1 << 17)
 #define FI_MAX_THREADS 256
 /* The most elements a thread fills between two looks at the interrupt flag:
- * a few milliseconds of the slowest kernel. */
+ * a few milliseconds of any kernel but the far-tail sampler (below). */
 #define FI_QUANTUM ((uint64_t)1 << 20)
 /* The far-tail sampler (a bound beyond any inverse CDF) is scalar and takes
  * ~400 ns an element on AVX2: FI_QUANTUM of it held an interrupt back for
