@@ -13,10 +13,10 @@ import sys
 def main(path):
     data = json.load(open(path))
     groups = {}
-    threaded = []
+    alternating = []
     for b in data["benchmarks"]:
         if b["extra_info"].get("kind") in ("layout_threads", "layout_floor"):
-            threaded.append(b)
+            alternating.append(b)
             continue
         m = re.match(r"test_(block|layout)\[(.*)\]", b["name"])
         groups.setdefault(b["group"], []).append((m.group(2), b["stats"]["median"]))
@@ -28,7 +28,7 @@ def main(path):
                 continue
             print(f"{group:<58} {name:<42} {t * 1e3:8.3f} {t / ref[0]:7.2f}" if ref else
                   f"{group:<58} {name:<42} {t * 1e3:8.3f}")
-    for b in sorted(threaded, key=lambda b: b["group"]):
+    for b in sorted(alternating, key=lambda b: b["group"]):
         x = b["extra_info"]
         name = re.match(r"test_layout_\w+\[(.*)\]", b["name"]).group(1)
         print(f"{b['group']:<58} {name:<42} {x['layout_median'] * 1e3:8.3f} {x['ratio']:7.2f}")

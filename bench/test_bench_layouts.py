@@ -15,7 +15,9 @@ destinations: Fortran order with a short last axis (also reversed), a
 transposed conv kernel, a transposed square matrix, every second column of
 a wider one, and a Fortran-order 3-D array.  float32 and float64.  Single thread, so
 the ratios are per-core costs; test_layout_threads has the strided
-layouts on all threads, each against its contiguous fill on as many.
+layouts on all threads, each against its contiguous fill on as many, and
+test_layout_memory_floor NumPy's fill() of the same views against its
+fill() of the contiguous arrays.
 """
 import time
 
@@ -106,9 +108,9 @@ def test_layout(benchmark, fill, case, dtype):
 
 
 ALL = _core.DEFAULT_THREADS
-THREAD_LAYOUTS = ["fortran_n_by_2", "kernel_transposed", "square_transposed",
+STRIDED = ["fortran_n_by_2", "kernel_transposed", "square_transposed",
                   "square_every_second_column", "cube_fortran"]
-THREAD_CALLS = 15
+ALTERNATE_CALLS = 15
 
 
 def _alternate(benchmark, case, dtype, fill, group_name, kind, clock):
@@ -122,7 +124,7 @@ def _alternate(benchmark, case, dtype, fill, group_name, kind, clock):
     times = {"ref": [], "layout": []}
 
     def round_():
-        for _ in range(THREAD_CALLS):
+        for _ in range(ALTERNATE_CALLS):
             for side, a in (("ref", ref), ("layout", out)):
                 t = clock()
                 fill(a)
@@ -138,7 +140,7 @@ def _alternate(benchmark, case, dtype, fill, group_name, kind, clock):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("case", THREAD_LAYOUTS)
+@pytest.mark.parametrize("case", STRIDED)
 def test_layout_threads(benchmark, case, dtype):
     """A strided layout against its group's contiguous fill, both on all
     threads: uniform, the cheapest kernel, where a layout's cost shows
@@ -150,7 +152,7 @@ def test_layout_threads(benchmark, case, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("case", THREAD_LAYOUTS)
+@pytest.mark.parametrize("case", STRIDED)
 def test_layout_memory_floor(benchmark, case, dtype):
     """NumPy's fill() of the same layout against its fill() of the
     contiguous array: what the memory system alone charges for the layout
