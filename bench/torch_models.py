@@ -18,6 +18,12 @@ Each measurement runs in a fresh process (so peak RSS is its own):
 * ``fills`` (where the rest goes): ``init_`` of a model already materialized
   and zeroed, timed alone -- fastinit's sampling and routing on memory that
   is already touched.  fastinit's path costs about floor + fills.
+* ``uniform`` (the least any fastinit init of the model can cost): the
+  floor's allocation, then every floating tensor filled by
+  ``fastinit.torch.uniform_``, the cheapest random fill (one Philox word and
+  a multiply per element), instead of ``zero_()``.  Its ratio to the floor
+  bounds the "over floor" of any scheme from below: the generator's own
+  cost next to first-touching the memory.
 
 Models: ``plain``, a Llama-style decoder from plain torch modules
 (nn.Embedding, nn.Linear, nn.RMSNorm, a RoPE buffer; 953M parameters at
@@ -107,12 +113,13 @@ def _rss():
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-MODES = ("torch", "fastinit", "floor", "fills")
+MODES = ("torch", "fastinit", "floor", "fills", "uniform")
 
 
-def _zeroed(build):
+def _zeroed(build, uniform=False):
     """The floor: meta construction, then every tensor allocated as
-    materialize_ allocates it and first-touched by zero_()."""
+    materialize_ allocates it and first-touched by zero_() (uniform: by
+    fastinit's cheapest random fill, where the tensor is floating)."""
     import torch
     import fastinit.torch as fit
     with fit.meta_init():
@@ -120,7 +127,10 @@ def _zeroed(build):
     fit._materialize_tensors(m, fit._cpu_empty)
     with torch.no_grad():
         for t in list(m.parameters()) + list(m.buffers()):
-            t.zero_()
+            if uniform and t.is_floating_point():
+                fit.uniform_(t, seed=0)
+            else:
+                t.zero_()
     return m
 
 
@@ -134,8 +144,8 @@ def _run(build, mode):
         with fit.meta_init():
             m = build()
         fit.materialize_(m, seed=0)
-    elif mode == "floor":
-        m = _zeroed(build)
+    elif mode in ("floor", "uniform"):
+        m = _zeroed(build, uniform=mode == "uniform")
     else:       # fills: init_ alone, on memory the floor has already touched
         m = _zeroed(build)
         start = time.perf_counter()
@@ -206,9 +216,9 @@ def main():
     print(f"size {args.size}, {os.cpu_count()} CPUs, median of {args.repeat}; peak: the "
           f"growth of peak RSS during the build over the model's bytes (1.0 = the model "
           f"alone; at tiny sizes this is noise)")
-    print("| model | dtype | params | torch s | fastinit s | floor s | fills s | vs torch | "
-          "over floor | peak torch | peak fastinit | load |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| model | dtype | params | torch s | fastinit s | floor s | fills s | uniform s | "
+          "vs torch | over floor | uniform over floor | peak torch | peak fastinit | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for model in models:
         for dtype in args.dtypes.split(","):
             load = os.getloadavg()[0]
@@ -221,9 +231,10 @@ def main():
                 return max(r["peak"] for r in runs[mode]) / nbytes
             print(f"| {model} | {dtype} | {runs['fastinit'][0]['params'] / 1e6:.0f}M "
                   f"| {sec['torch']:.2f} | {sec['fastinit']:.2f} | {sec['floor']:.2f} "
-                  f"| {sec['fills']:.2f} "
+                  f"| {sec['fills']:.2f} | {sec['uniform']:.2f} "
                   f"| x{_median_ratio(runs['torch'], runs['fastinit']):.2f} "
                   f"| {_median_ratio(runs['fastinit'], runs['floor']):.2f} "
+                  f"| {_median_ratio(runs['uniform'], runs['floor']):.2f} "
                   f"| {over('torch'):.3f} | {over('fastinit'):.3f} "
                   f"| {load:.1f}-{os.getloadavg()[0]:.1f} |", flush=True)
 
