@@ -117,6 +117,29 @@ def test_signatures_and_defaults_are_torch_nn_init():
         torch.nn.init.calculate_gain("leaky_relu", 0.2))
 
 
+def test_every_torch_nn_init_name_is_offered():
+    """torch.nn.init.__all__, the deprecated names without the underscore
+    included: code that still calls nn.init.xavier_uniform(w) must run
+    unchanged under ``import fastinit.torch as init``."""
+    assert set(torch.nn.init.__all__) <= set(fit.__all__)
+
+
+@pytest.mark.parametrize("old", [n for n in torch.nn.init.__all__ if n + "_" in fit._TORCH_NAMES])
+def test_deprecated_names_warn_as_torch_and_fill_as_the_new(old):
+    new = old + "_"
+    args = {"sparse": (0.5,), "constant": (0.25,), "dirac": ()}.get(old, ())
+    shape = (6, 4, 3) if old == "dirac" else (6, 4)
+    a, b = torch.empty(shape), torch.empty(shape)
+    seeded = {} if not fastinit.is_random(new) else {"seed": 3, "stream": "w"}
+    with pytest.warns(FutureWarning, match=rf"`nn.init.{old}` is now deprecated in favor "
+                                           rf"of `nn.init.{new}`"):
+        assert getattr(fit, old)(a, *args, **seeded) is a
+    getattr(fit, new)(b, *args, **seeded)
+    assert torch.equal(a, b)
+    with pytest.warns(FutureWarning):
+        getattr(torch.nn.init, old)(torch.empty(shape), *args)   # the torch it mirrors
+
+
 GAIN_NAMES = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
               "conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu"]
 

@@ -29,6 +29,9 @@ from ._names import canonical_name
 from ._nn_init import (calculate_gain, constant_, dirac_, eye_, fill_, kaiming_normal_,
                        kaiming_uniform_, normal_, ones_, orthogonal_, sparse_, trunc_normal_,
                        uniform_, xavier_normal_, xavier_uniform_, zeros_)
+# torch.nn.init's deprecated names, with its FutureWarning
+from ._nn_init import (constant, dirac, eye, kaiming_normal, kaiming_uniform, normal,
+                       orthogonal, sparse, uniform, xavier_normal, xavier_uniform)
 from ._router import UnroutedInitWarning
 from ._tensors import as_array
 
@@ -42,4 +45,6 @@ __all__ = [
     "ones_", "orthogonal_", "save_initialized", "sparse_", "trunc_normal_",
     "uniform_", "xavier_normal_", "xavier_uniform_", "zeros_", "canonical_name",
     "UnroutedInitWarning",
+    "constant", "dirac", "eye", "kaiming_normal", "kaiming_uniform", "normal", "orthogonal",
+    "sparse", "uniform", "xavier_normal", "xavier_uniform",
 ]

@@ -1,6 +1,9 @@
 """The ``torch.nn.init`` names: same signatures, defaults and formulas,
 plus ``seed=``/``stream=``; routed through an active ``init_``.
 """
+import functools
+import warnings
+
 import torch
 
 from .. import _core, _registry
@@ -138,3 +141,30 @@ def fill_(tensor, scheme, *args, seed=None, stream=None, **kwargs):
     """Any scheme ``fastinit.get`` knows, by name, on a tensor:
     ``fill_(w, "he_normal", truncated=True, seed=0, stream="w")``."""
     return _init(tensor, scheme, args, None, seed, stream, kwargs)
+
+
+def _deprecated(new):
+    """torch.nn.init's name without the underscore: the same fill after the
+    FutureWarning PyTorch gives, so old code runs unchanged."""
+    old = new.__name__[:-1]
+
+    @functools.wraps(new)
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{new.__name__}`.",
+                      FutureWarning, stacklevel=2)
+        return new(*args, **kwargs)
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old
+    return deprecated_init
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)
