@@ -325,6 +325,56 @@ def test_unroutable_draws_are_reported(how):
         fit.init_(Custom(how), seed=0, unrouted="warn")
 
 
+@pytest.mark.parametrize("conv, fmt", [(lambda: nn.Conv2d(3, 8, 3), torch.channels_last),
+                                        (lambda: nn.Conv3d(2, 4, 2), torch.channels_last_3d)])
+def test_channels_last_convs_are_routed(conv, fmt):
+    # torch's _ConvNd.reset_parameters fills a contiguous scratch copy of a
+    # channels_last weight, then copies it in: the copy is routed to the weight
+    cl = fit.init_(conv().to(memory_format=fmt), seed=2)
+    assert cl.weight.is_contiguous(memory_format=fmt)
+    plain = fit.init_(conv(), seed=2)
+    assert torch.equal(cl.weight, plain.weight) and torch.equal(cl.bias, plain.bias)
+    assert np.array_equal(plain.weight.detach().numpy(),
+                          ref("kaiming_uniform_", tuple(plain.weight.shape), math.sqrt(5),
+                              name="weight", seed=2))
+    with fit.meta_init():
+        lazy = conv().to(memory_format=fmt)
+    fit.materialize_(lazy, seed=2)
+    assert lazy.weight.is_contiguous(memory_format=fmt)
+    assert torch.equal(lazy.weight, plain.weight)
+
+
+class ScratchThenCopy(nn.Module):
+    def __init__(self, how):
+        super().__init__()
+        self.how = how
+        self.w = nn.Parameter(torch.empty(6, 4))
+        self.reset_parameters()
+
+    @torch.no_grad()
+    def reset_parameters(self):
+        tmp = torch.empty(6, 4)
+        nn.init.trunc_normal_(tmp, std=0.02)
+        if self.how == "copy":
+            self.w.copy_(tmp)
+        elif self.how == "block":
+            self.w[:3].copy_(tmp[:3])        # a view of the scratch: not its fill
+        elif self.how == "changed":
+            self.w.copy_(tmp.mul_(2))        # changed after the fill: not its fill
+
+
+def test_a_scratch_fill_copied_whole_into_a_parameter_is_its_fill():
+    m, report = fit.init_(ScratchThenCopy("copy"), seed=5, return_report=True)
+    assert report["w"] == ["trunc_normal_"]
+    assert np.array_equal(m.w.detach().numpy(),
+                          ref("trunc_normal_", (6, 4), 0.0, 0.02, name="w", seed=5))
+    for how in ("block", "changed"):
+        with pytest.raises(RuntimeError, match="trunc_normal_ of a .6, 4. tensor.*cannot make"):
+            fit.init_(ScratchThenCopy(how), seed=5)
+        with pytest.warns(fit.UnroutedInitWarning, match="trunc_normal_ of a .6, 4. tensor"):
+            fit.init_(ScratchThenCopy(how), seed=5, unrouted="warn")
+
+
 def test_untouched_parameters_are_reported_and_rules_fill_them():
     with pytest.warns(UserWarning, match="no init code wrote 1 tensor.*scale"):
         fit.init_(Custom(None), seed=0)

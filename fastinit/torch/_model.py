@@ -218,6 +218,7 @@ def init_(model, seed=None, rules=None, *, base="own", initializer_range=None,
                     tgt.rule(tgt.tensor)
                     router.in_rule = None
                     tgt.written = True
+            router.finish()
     finally:
         _Router.active = None
     for tgt in router.order:

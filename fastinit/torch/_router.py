@@ -5,6 +5,7 @@ becomes a fastinit fill on its canonical name.
 import contextlib
 import sys
 import warnings
+import weakref
 
 import torch
 from torch.overrides import TorchFunctionMode
@@ -52,6 +53,7 @@ class _Router(TorchFunctionMode):
         self.by_storage, self.order = _targets(model)
         self.by_id = {id(t.tensor): t for t in self.order}
         self.passthrough = 0
+        self.scratch = {}       # id -> a random fill of a tensor that is no target's
         self.in_rule = None
         self.reports = []
 
@@ -113,8 +115,7 @@ class _Router(TorchFunctionMode):
             if not random:
                 return _fill(tensor, scheme, args, kwargs, None, 0)
             fallback = original or (lambda: _fill(tensor, scheme, args, kwargs, None, 0))
-            return self.report(f"{scheme} of a {tuple(tensor.shape)} tensor that is not "
-                               f"(a block of) a parameter or buffer of the model", fallback)
+            return self._scratch_fill(tensor, scheme, args, kwargs, fallback)
         tgt, block = loc
         if tgt.rule is not None and self.in_rule is not tgt:
             return tensor       # a rule fills it afterwards
@@ -135,6 +136,45 @@ class _Router(TorchFunctionMode):
             self.passthrough -= 1
         tgt.fills.append(scheme)
         return tensor
+
+    def _scratch_fill(self, tensor, scheme, args, kwargs, fallback):
+        """A random fill of a tensor that is no target's: PyTorch draws it,
+        and if the init code then copies it, unchanged and whole, into a
+        target (torch's own _ConvNd.reset_parameters does for a channels_last
+        weight), that copy becomes the target's fill; finish() reports the
+        rest."""
+        self.passthrough += 1
+        try:
+            fallback()
+        finally:
+            self.passthrough -= 1
+        self.scratch[id(tensor)] = (weakref.ref(tensor), tensor._version, tuple(tensor.shape),
+                                    scheme, args, kwargs)
+        return tensor
+
+    def _copy_of_scratch(self, dst, src):
+        """dst.copy_(src) as dst's own fill when src is a scratch fill, else None."""
+        entry = self.scratch.get(id(src)) if isinstance(src, torch.Tensor) else None
+        if entry is None:
+            return None
+        ref, version, _, scheme, args, kwargs = entry
+        self.passthrough += 1
+        try:
+            same = (ref() is src and src._version == version and dst.shape == src.shape
+                    and dst.dtype in _FLOATS and self.locate(dst) is not None)
+        finally:
+            self.passthrough -= 1
+        if not same:
+            return None
+        del self.scratch[id(src)]
+        return self.fill(dst, scheme, args, kwargs)
+
+    def finish(self):
+        """Report the scratch fills that no copy made a target's."""
+        for _, _, shape, scheme, _, _ in self.scratch.values():
+            self.report(f"{scheme} of a {shape} tensor that is not (a block of) a parameter "
+                        f"or buffer of the model", lambda: None)
+        self.scratch.clear()
 
     def _passthrough_fill(self, tensor, scheme, args, kwargs):
         """PyTorch's own deterministic fill, marking what it writes."""
@@ -183,6 +223,10 @@ class _Router(TorchFunctionMode):
         init_name = _INIT_FUNCTIONS.get(func)
         if init_name is not None:     # an early-bound original torch.nn.init function
             return _PATCHED[init_name](*args, **kwargs)
+        if func is torch.Tensor.copy_ and self.scratch and len(args) > 1:
+            routed = self._copy_of_scratch(args[0], args[1])
+            if routed is not None:
+                return routed
         if func in _UNROUTABLE:
             return self.report(f"{getattr(func, '__name__', func)} draws random numbers "
                                f"that no parameter's fill routes",
