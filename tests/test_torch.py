@@ -375,6 +375,61 @@ def test_a_scratch_fill_copied_whole_into_a_parameter_is_its_fill():
             fit.init_(ScratchThenCopy(how), seed=5, unrouted="warn")
 
 
+PARAMETRIZATIONS = {
+    "weight_norm": lambda m: nn.utils.parametrizations.weight_norm(m),
+    "weight_norm_dim2": lambda m: nn.utils.parametrizations.weight_norm(m, dim=2),
+    "spectral_norm": lambda m: nn.utils.parametrizations.spectral_norm(m),
+}
+
+
+@pytest.mark.parametrize("how", sorted(PARAMETRIZATIONS))
+def test_fills_of_a_parametrized_weight_set_its_originals(how, tmp_path):
+    # reset_parameters fills the computed self.weight; fastinit fills that
+    # value on the unparametrized name and sets the originals from it by
+    # right_inverse, as `module.weight = value` does
+    make = (lambda: nn.Conv1d(4, 6, 3)) if how.endswith("dim2") else (lambda: nn.Linear(5, 3))
+    m = fit.init_(nn.Sequential(PARAMETRIZATIONS[how](make())), seed=7, untouched="raise")
+    plain = fit.init_(nn.Sequential(make()), seed=7)
+    pl = m[0].parametrizations.weight
+    v = pl.original if how == "spectral_norm" else pl.original1
+    assert torch.equal(v, plain[0].weight)
+    assert torch.equal(m[0].bias, plain[0].bias)
+    if how.startswith("weight_norm"):     # g: the norms of the same value
+        assert torch.allclose(m[0].weight, plain[0].weight, rtol=1e-6, atol=0)
+    with fit.meta_init():
+        lazy = nn.Sequential(PARAMETRIZATIONS[how](make()))
+    fit.materialize_(lazy, seed=7)
+    assert all(torch.equal(a, b) for a, b in zip(lazy.state_dict().values(),
+                                                 m.state_dict().values()))
+    safetensors = pytest.importorskip("safetensors.torch")
+    with fit.meta_init():
+        lazy = nn.Sequential(PARAMETRIZATIONS[how](make()))
+    fit.save_initialized(lazy, tmp_path / "init.safetensors", seed=7)
+    saved = safetensors.load_file(tmp_path / "init.safetensors")
+    assert saved.keys() == m.state_dict().keys()
+    assert all(torch.equal(saved[k], v) for k, v in m.state_dict().items())
+
+
+def test_hf_wav2vec2_weight_norm_positional_conv():
+    transformers = pytest.importorskip("transformers")
+    cfg = transformers.Wav2Vec2Config(
+        hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+        conv_dim=(8, 8), conv_stride=(5, 2), conv_kernel=(10, 3), num_conv_pos_embeddings=8,
+        num_conv_pos_embedding_groups=2, vocab_size=10)
+    m = fit.init_(transformers.Wav2Vec2ForCTC(cfg), seed=0, untouched="raise")
+    with fit.meta_init():
+        lazy = transformers.Wav2Vec2ForCTC(cfg)
+    fit.materialize_(lazy, seed=0)
+    assert all(torch.equal(a, b) for a, b in zip(lazy.state_dict().values(),
+                                                 m.state_dict().values()))
+    # _init_weights' last fill of the positional conv's weight is its Conv1d
+    # branch, kaiming_normal_, on the unparametrized name
+    conv = m.wav2vec2.encoder.pos_conv_embed.conv
+    name = "wav2vec2.encoder.pos_conv_embed.conv.weight"
+    expect = ref("kaiming_normal_", tuple(conv.weight.shape), name=name)
+    assert np.array_equal(conv.parametrizations.weight.original1.detach().numpy(), expect)
+
+
 def test_untouched_parameters_are_reported_and_rules_fill_them():
     with pytest.warns(UserWarning, match="no init code wrote 1 tensor.*scale"):
         fit.init_(Custom(None), seed=0)

@@ -19,7 +19,7 @@ nothing here samples by itself.
 The package, by concern: ``_tensors`` (NumPy views of tensors), ``_fill_tensor``
 (one tensor by one scheme, DTensor shards), ``_nn_init`` (the torch.nn.init
 names), ``_names`` (canonical names), ``_targets`` and ``_router`` (init_'s
-routing of fills), ``_model`` (init_), ``_meta`` (meta_init, materialize_),
+routing of fills), ``_parametrized`` (weight_norm & co.), ``_model`` (init_), ``_meta`` (meta_init, materialize_),
 ``_checkpoint`` (save_initialized).
 """
 from ._checkpoint import save_initialized

@@ -7,6 +7,7 @@ import warnings
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 from .. import _core, _registry
 from ._nn_init import fill_, normal_, ones_, zeros_
@@ -210,7 +211,8 @@ def init_(model, seed=None, rules=None, *, base="own", initializer_range=None,
         raise RuntimeError("fastinit.torch.init_ is already running (not re-entrant)")
     _Router.active = router
     try:
-        with torch.no_grad(), _patch_init_functions(), router:
+        with torch.no_grad(), _patch_init_functions(), router, parametrize.cached():
+            router.watch_parametrized(model)
             run_base(model)
             for tgt in router.order:
                 if tgt.rule is not None:

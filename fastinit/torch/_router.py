@@ -13,6 +13,7 @@ from torch.overrides import TorchFunctionMode
 from .. import _core, _registry
 from .._fans import compute_fans
 from ._fill_tensor import _fill
+from ._parametrized import computed_values, fill_parametrized
 from ._targets import _block_of, _storage_key, _targets
 from ._tensors import _is_dtensor, _touched, as_array
 
@@ -54,6 +55,7 @@ class _Router(TorchFunctionMode):
         self.by_id = {id(t.tensor): t for t in self.order}
         self.passthrough = 0
         self.scratch = {}       # id -> a random fill of a tensor that is no target's
+        self.parametrized = {}  # id -> a parametrized tensor's computed value
         self.in_rule = None
         self.reports = []
 
@@ -96,10 +98,27 @@ class _Router(TorchFunctionMode):
         finally:
             self.passthrough -= 1
 
+    @contextlib.contextmanager
+    def passing(self):
+        """The router's own torch calls, not routed."""
+        self.passthrough += 1
+        try:
+            yield
+        finally:
+            self.passthrough -= 1
+
+    def watch_parametrized(self, model):
+        """Under parametrize.cached(): see _parametrized.computed_values."""
+        with self.passing():
+            self.parametrized = computed_values(model)
+
     # -- a fill by a torch.nn.init name ------------------------------------------
     def fill(self, tensor, scheme, args, kwargs, original=None):
         if tensor.numel() == 0 and not _is_dtensor(tensor):
             return _fill(tensor, scheme, args, kwargs, self.seed, 0)
+        entry = self.parametrized.get(id(tensor))
+        if entry is not None and entry[0] is tensor:
+            return fill_parametrized(self, entry, scheme, args, kwargs)
         if (not _registry.is_random(scheme) and not _is_dtensor(tensor)
                 and tensor.dtype not in _FLOATS):
             # a constant of an integer or bool buffer (a step counter): nothing
@@ -143,11 +162,8 @@ class _Router(TorchFunctionMode):
         target (torch's own _ConvNd.reset_parameters does for a channels_last
         weight), that copy becomes the target's fill; finish() reports the
         rest."""
-        self.passthrough += 1
-        try:
+        with self.passing():
             fallback()
-        finally:
-            self.passthrough -= 1
         self.scratch[id(tensor)] = (weakref.ref(tensor), tensor._version, tuple(tensor.shape),
                                     scheme, args, kwargs)
         return tensor
@@ -158,12 +174,9 @@ class _Router(TorchFunctionMode):
         if entry is None:
             return None
         ref, version, _, scheme, args, kwargs = entry
-        self.passthrough += 1
-        try:
+        with self.passing():
             same = (ref() is src and src._version == version and dst.shape == src.shape
                     and dst.dtype in _FLOATS and self.locate(dst) is not None)
-        finally:
-            self.passthrough -= 1
         if not same:
             return None
         del self.scratch[id(src)]
