@@ -491,6 +491,54 @@ def test_materialize_refuses_to_leave_buffers_uninitialized():
     assert torch.equal(m.blocks[1].mask, torch.tril(torch.ones(4, 4)))
 
 
+class BuiltValues(nn.Module):
+    """Parameters that take their values in __init__, with no init code
+    (CLIP's logit_scale = nn.Parameter(torch.tensor(2.6592)))."""
+
+    def __init__(self, empty=False):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+        self.logit_scale = nn.Parameter(torch.tensor(2.5))
+        self.gamma = nn.Parameter(1e-6 * torch.ones(4))
+        if empty:
+            self.never = nn.Parameter(torch.empty(4))
+
+
+def test_materialize_keeps_the_values_small_parameters_are_built_with():
+    with pytest.warns(UserWarning, match="no init code wrote 2 tensor.*logit_scale, gamma"):
+        normal = fit.init_(BuiltValues(), seed=1)
+    with fit.meta_init():
+        lazy = BuiltValues()
+    assert lazy.logit_scale.is_meta
+    with pytest.warns(UserWarning, match="no init code wrote 2 tensor.*logit_scale, gamma"):
+        fit.materialize_(lazy, seed=1)
+    assert lazy.logit_scale.item() == 2.5 and torch.equal(lazy.gamma, 1e-6 * torch.ones(4))
+    assert all(torch.equal(a, b) for a, b in zip(lazy.state_dict().values(),
+                                                 normal.state_dict().values()))
+    with fit.meta_init():       # torch.empty in __init__ is no value: still refused
+        lazy = BuiltValues(empty=True)
+    with pytest.raises(RuntimeError, match="no init code wrote 1 tensor.*never"):
+        fit.materialize_(lazy, seed=1)
+
+
+def test_hf_clip_materialize_keeps_logit_scale():
+    transformers = pytest.importorskip("transformers")
+    small = dict(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                 intermediate_size=32)
+    cfg = transformers.CLIPConfig(
+        text_config=dict(small, vocab_size=50, max_position_embeddings=8),
+        vision_config=dict(small, image_size=16, patch_size=8))
+    with pytest.warns(UserWarning, match="logit_scale"):
+        normal = fit.init_(transformers.CLIPModel(cfg), seed=0)
+    with fit.meta_init():
+        lazy = transformers.CLIPModel(cfg)
+    with pytest.warns(UserWarning, match="logit_scale"):
+        fit.materialize_(lazy, seed=0)
+    assert lazy.logit_scale.item() == pytest.approx(cfg.logit_scale_init_value)
+    assert all(torch.equal(a, b) for a, b in zip(lazy.state_dict().values(),
+                                                 normal.state_dict().values()))
+
+
 # ---- order independence ---------------------------------------------------------------------
 
 class DDPStyle(nn.Module):

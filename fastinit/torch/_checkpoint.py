@@ -65,9 +65,9 @@ def save_initialized(model, path, seed=None, rules=None, *, base="own",
         return torch.from_numpy(mm[a:b]).view(t.dtype).view(t.shape)
     saved = {id(m): (dict(m._parameters), dict(m._buffers)) for m in model.modules()}
     try:
-        needs = _materialize_tensors(model, alloc)
+        needs, built = _materialize_tensors(model, alloc)
         init_(model, seed, rules, base=base, initializer_range=initializer_range,
-              unrouted=unrouted, untouched="raise", _needs=needs)
+              unrouted=unrouted, untouched="raise", _needs=needs, _built=built)
         for key, t in model.state_dict(keep_vars=True).items():   # real buffers: copy in
             if key in header and id(state[key]) in real_buffers:
                 a, b = regions[id(state[key])]

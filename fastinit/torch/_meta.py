@@ -30,14 +30,31 @@ _META_NOOPS = frozenset({torch.Tensor.normal_, torch.Tensor.uniform_, torch.Tens
                          torch.Tensor.geometric_})
 
 
+_EMPTIES = frozenset({torch.empty, torch.empty_like, torch.empty_strided,
+                      torch.Tensor.new_empty})
+# A parameter of at most this many elements that its construction built from
+# values (CLIP's logit_scale = nn.Parameter(torch.tensor(2.6592)), a
+# 1e-6 * torch.ones(d) layer scale) keeps them through meta_init, as it does
+# in a normally built model: materialize_ starts from them.
+_BUILT_MAX = 1 << 16
+
+
 class _MetaNoops(TorchFunctionMode):
     """Random fills of meta tensors do nothing -- and skip PyTorch's Python
-    meta kernels, whose first call imports for seconds."""
+    meta kernels, whose first call imports for seconds.  Records the storage
+    of each new empty CPU tensor: a parameter made from one holds no value."""
+
+    def __init__(self):
+        super().__init__()
+        self.empties = set()
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         if func in _META_NOOPS and args and _is_meta(args[0]):
             return args[0]
-        return func(*args, **(kwargs or {}))
+        out = func(*args, **(kwargs or {}))
+        if func in _EMPTIES and isinstance(out, torch.Tensor) and not out.is_meta:
+            self.empties.add(out.untyped_storage().data_ptr())
+        return out
 
 
 @contextlib.contextmanager
@@ -46,11 +63,13 @@ def meta_init():
     buffers are computed for real on the CPU (RoPE ``inv_freq``, masks), so
     that ``materialize_`` has their values.  Each parameter is created on
     the CPU (allocated, never touched) and moved to meta as it is
-    registered; the init code then runs on meta tensors, where its fills do
+    registered (a small one built from values keeps them aside, see
+    _BUILT_MAX); the init code then runs on meta tensors, where its fills do
     nothing.  (A model built under ``torch.device("meta")`` also works when
     its init code recomputes its buffers, as transformers' ``_init_weights``
     does for RoPE.)"""
     original = nn.Module.register_parameter
+    noops = _MetaNoops()
 
     def register_parameter(self, name, param):
         original(self, name, param)
@@ -58,10 +77,13 @@ def meta_init():
         if p is not None and not p.is_meta:
             meta = nn.Parameter(p.detach().to("meta"), requires_grad=p.requires_grad)
             meta.__dict__.update(p.__dict__)
+            if (p.numel() <= _BUILT_MAX
+                    and p.untyped_storage().data_ptr() not in noops.empties):
+                meta.__dict__["_fastinit_built"] = p.detach()
             self._parameters[name] = meta
     nn.Module.register_parameter = register_parameter
     try:
-        with _patch_init_functions(_SKIP_ON_META), _MetaNoops():
+        with _patch_init_functions(_SKIP_ON_META), noops:
             yield
     finally:
         nn.Module.register_parameter = original
@@ -75,8 +97,9 @@ def _cpu_empty(t):
 
 def _materialize_tensors(model, alloc):
     """Replace every meta parameter and buffer by ``alloc(meta_tensor)``,
-    keeping tied ones tied; returns the ids of the new tensors."""
-    new = {}
+    keeping tied ones tied, and copy in the values that meta_init kept;
+    returns the ids of the new tensors: (without values, with values)."""
+    new, built = {}, set()
     for m in model.modules():
         for table, is_param in ((m._parameters, True), (m._buffers, False)):
             for name, t in list(table.items()):
@@ -85,11 +108,16 @@ def _materialize_tensors(model, alloc):
                 real = new.get(id(t))
                 if real is None:
                     data = alloc(t)
+                    value = t.__dict__.get("_fastinit_built")
+                    if value is not None:
+                        data.copy_(value)
                     real = nn.Parameter(data, requires_grad=t.requires_grad) if is_param \
                         else data
                     new[id(t)] = real
+                    if value is not None:
+                        built.add(id(real))
                 table[name] = real
-    return {id(t) for t in new.values()}
+    return {id(t) for t in new.values()} - built, built
 
 
 def materialize_(model, seed=None, rules=None, *, base="own", initializer_range=None,
@@ -98,7 +126,9 @@ def materialize_(model, seed=None, rules=None, *, base="own", initializer_range=
     initialize them as ``init_`` does (same arguments); tied parameters stay
     tied, buffers that are already real (``meta_init()``) keep their values.
     Every newly allocated tensor must be written by some init code or rule,
-    else RuntimeError (nothing is left uninitialized).  The result equals
+    else RuntimeError (nothing is left uninitialized) -- except the small
+    parameters that meta_init saw built from values: they start from those
+    values and are reported, as init_ reports them, when nothing writes them.  The result equals
     ``init_`` of the same model built normally, with the same seed."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -110,8 +140,8 @@ def materialize_(model, seed=None, rules=None, *, base="own", initializer_range=
                     + list(model.named_buffers(remove_duplicate=False))]
         was_meta = {n for n, t in named() if _is_meta(t)}
         model.to_empty(device="cpu")
-        needs = {id(t) for n, t in named() if n in was_meta}
+        needs, built = {id(t) for n, t in named() if n in was_meta}, set()
     else:
-        needs = _materialize_tensors(model, _cpu_empty)
+        needs, built = _materialize_tensors(model, _cpu_empty)
     return init_(model, seed, rules, base=base, initializer_range=initializer_range,
-                 unrouted=unrouted, untouched="raise", _needs=needs)
+                 unrouted=unrouted, untouched="raise", _needs=needs, _built=built)

@@ -137,8 +137,21 @@ def _replaced(model, tgt):
     return now is not None and now is not tgt.tensor and not _is_meta(now)
 
 
+def _report_untouched(names, how):
+    if not names or how == "ignore":
+        return
+    msg = (f"no init code wrote {len(names)} tensor(s): {', '.join(names[:10])}"
+           f"{' ...' if len(names) > 10 else ''}; give them a rule "
+           f"(rules={{'{names[0]}': scheme}}) or a reset_parameters()")
+    if how == "raise":
+        raise RuntimeError(f"fastinit.torch: {msg}")
+    warnings.warn(f"fastinit.torch.init_: {msg} (they keep their values)",
+                  UserWarning, stacklevel=3)
+
+
 def init_(model, seed=None, rules=None, *, base="own", initializer_range=None,
-          unrouted="raise", untouched="warn", return_report=False, _needs=None):
+          unrouted="raise", untouched="warn", return_report=False, _needs=None,
+          _built=None):
     """Initialize ``model`` in place by its own init code, every random fill
     made a fastinit fill; returns ``model``.
 
@@ -229,14 +242,10 @@ def init_(model, seed=None, rules=None, *, base="own", initializer_range=None,
     needs = router.order if _needs is None else [t for t in router.order
                                                  if id(t.tensor) in _needs]
     missing = [t.name for t in needs if not t.written and (not t.is_buffer or _needs)]
-    if missing and untouched != "ignore":
-        msg = (f"no init code wrote {len(missing)} tensor(s): {', '.join(missing[:10])}"
-               f"{' ...' if len(missing) > 10 else ''}; give them a rule "
-               f"(rules={{'{missing[0]}': scheme}}) or a reset_parameters()")
-        if untouched == "raise":
-            raise RuntimeError(f"fastinit.torch: {msg}")
-        warnings.warn(f"fastinit.torch.init_: {msg} (they keep their values)",
-                      UserWarning, stacklevel=2)
+    _report_untouched(missing, untouched)
+    # the values meta_init kept from construction: as in a normally built model
+    _report_untouched([t.name for t in router.order
+                       if _built and id(t.tensor) in _built and not t.written], "warn")
     if return_report:
         return model, {t.name: list(t.fills) for t in router.order}
     return model
