@@ -19,8 +19,9 @@ nothing here samples by itself.
 The package, by concern: ``_tensors`` (NumPy views of tensors), ``_fill_tensor``
 (one tensor by one scheme, DTensor shards), ``_nn_init`` (the torch.nn.init
 names), ``_names`` (canonical names), ``_targets`` and ``_router`` (init_'s
-routing of fills), ``_parametrized`` (weight_norm & co.), ``_model`` (init_), ``_meta`` (meta_init, materialize_),
-``_checkpoint`` (save_initialized).
+routing of fills), ``_parametrized`` (fills of weight_norm's and other
+parametrized weights), ``_model`` (init_), ``_meta`` (meta_init,
+materialize_), ``_checkpoint`` (save_initialized).
 """
 from ._checkpoint import save_initialized
 from ._meta import materialize_, meta_init

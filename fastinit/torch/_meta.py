@@ -128,8 +128,9 @@ def materialize_(model, seed=None, rules=None, *, base="own", initializer_range=
     Every newly allocated tensor must be written by some init code or rule,
     else RuntimeError (nothing is left uninitialized) -- except the small
     parameters that meta_init saw built from values: they start from those
-    values and are reported, as init_ reports them, when nothing writes them.  The result equals
-    ``init_`` of the same model built normally, with the same seed."""
+    values and are reported, as init_ reports them, when nothing writes
+    them.  The result equals ``init_`` of the same model built normally,
+    with the same seed."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if any(_is_dtensor(p) for p in model.parameters()):
