@@ -310,14 +310,65 @@ class Custom(nn.Module):
         self.fc = nn.Linear(5, 5)
 
     def reset_parameters(self):
-        if self.how == "randn":
-            self.scale.copy_(torch.randn(5))
+        if self.how == "randint":
+            self.scale.copy_(torch.randint(0, 9, (5,)))
         elif self.how == "scratch":
             tmp = torch.empty(5, 5)
             nn.init.orthogonal_(tmp)
 
 
-@pytest.mark.parametrize("how", ["randn", "scratch"])
+def assert_same_state(a, b):
+    a, b = a.state_dict(), b.state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def init_and_materialize(build, seed, **kw):
+    """init_ of a normally built ``build()``, checked equal to materialize_
+    of one built under meta_init(); returns the first."""
+    normal = fit.init_(build(), seed=seed, **kw)
+    with fit.meta_init():
+        lazy = build()
+    fit.materialize_(lazy, seed=seed)
+    assert_same_state(lazy, normal)
+    return normal
+
+
+class RandInit(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.empty(4, 3))
+        self.b = nn.Parameter(torch.empty(3))
+
+    @torch.no_grad()
+    def reset_parameters(self):           # an SSM's dt-style init
+        self.w.copy_(torch.rand(4, 3) * 2 - 1)
+        self.b.copy_(torch.randn(3, generator=torch.Generator()).exp())
+
+
+def test_random_factories_in_a_module_s_init_are_fastinit_draws():
+    m = fit.init_(nn.ModuleDict({"a": RandInit()}), seed=3)
+    u = torch.from_numpy(ref("uniform_", (4, 3), 0.0, 1.0, name="a#0:rand", seed=3))
+    z = torch.from_numpy(ref("normal_", (3,), 0.0, 1.0, name="a#1:randn", seed=3))
+    assert torch.equal(m["a"].w, u * 2 - 1) and torch.equal(m["a"].b, z.exp())
+    other = fit.init_(nn.ModuleDict({"z": RandInit(), "a": RandInit()}), seed=3)
+    assert torch.equal(other["a"].w, m["a"].w) and torch.equal(other["a"].b, m["a"].b)
+    assert not torch.equal(other["z"].w, m["a"].w)
+    with fit.meta_init():
+        lazy = nn.ModuleDict({"a": RandInit()})
+    fit.materialize_(lazy, seed=3)
+    assert torch.equal(lazy["a"].w, m["a"].w)
+
+
+def test_hf_mamba_dt_init_is_routed():
+    transformers = pytest.importorskip("transformers")
+    cfg = transformers.MambaConfig(hidden_size=16, num_hidden_layers=1, vocab_size=20,
+                                   state_size=4)
+    m = init_and_materialize(lambda: transformers.MambaForCausalLM(cfg), 0, untouched="raise")
+    dt = torch.nn.functional.softplus(m.backbone.layers[0].mixer.dt_proj.bias)
+    assert cfg.time_step_floor <= dt.min() and dt.max() <= cfg.time_step_max * 1.0001
+
+
+@pytest.mark.parametrize("how", ["randint", "scratch"])
 def test_unroutable_draws_are_reported(how):
     with pytest.raises(RuntimeError, match="cannot make it a fill"):
         fit.init_(Custom(how), seed=0)
@@ -388,7 +439,8 @@ def test_fills_of_a_parametrized_weight_set_its_originals(how, tmp_path):
     # value on the unparametrized name and sets the originals from it by
     # right_inverse, as `module.weight = value` does
     make = (lambda: nn.Conv1d(4, 6, 3)) if how.endswith("dim2") else (lambda: nn.Linear(5, 3))
-    m = fit.init_(nn.Sequential(PARAMETRIZATIONS[how](make())), seed=7, untouched="raise")
+    m = init_and_materialize(lambda: nn.Sequential(PARAMETRIZATIONS[how](make())), 7,
+                             untouched="raise")
     plain = fit.init_(nn.Sequential(make()), seed=7)
     pl = m[0].parametrizations.weight
     v = pl.original if how == "spectral_norm" else pl.original1
@@ -396,11 +448,6 @@ def test_fills_of_a_parametrized_weight_set_its_originals(how, tmp_path):
     assert torch.equal(m[0].bias, plain[0].bias)
     if how.startswith("weight_norm"):     # g: the norms of the same value
         assert torch.allclose(m[0].weight, plain[0].weight, rtol=1e-6, atol=0)
-    with fit.meta_init():
-        lazy = nn.Sequential(PARAMETRIZATIONS[how](make()))
-    fit.materialize_(lazy, seed=7)
-    assert all(torch.equal(a, b) for a, b in zip(lazy.state_dict().values(),
-                                                 m.state_dict().values()))
     safetensors = pytest.importorskip("safetensors.torch")
     with fit.meta_init():
         lazy = nn.Sequential(PARAMETRIZATIONS[how](make()))
@@ -416,12 +463,7 @@ def test_hf_wav2vec2_weight_norm_positional_conv():
         hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
         conv_dim=(8, 8), conv_stride=(5, 2), conv_kernel=(10, 3), num_conv_pos_embeddings=8,
         num_conv_pos_embedding_groups=2, vocab_size=10)
-    m = fit.init_(transformers.Wav2Vec2ForCTC(cfg), seed=0, untouched="raise")
-    with fit.meta_init():
-        lazy = transformers.Wav2Vec2ForCTC(cfg)
-    fit.materialize_(lazy, seed=0)
-    assert all(torch.equal(a, b) for a, b in zip(lazy.state_dict().values(),
-                                                 m.state_dict().values()))
+    m = init_and_materialize(lambda: transformers.Wav2Vec2ForCTC(cfg), 0, untouched="raise")
     # _init_weights' last fill of the positional conv's weight is its Conv1d
     # branch, kaiming_normal_, on the unparametrized name
     conv = m.wav2vec2.encoder.pos_conv_embed.conv
@@ -513,8 +555,7 @@ def test_materialize_keeps_the_values_small_parameters_are_built_with():
     with pytest.warns(UserWarning, match="no init code wrote 2 tensor.*logit_scale, gamma"):
         fit.materialize_(lazy, seed=1)
     assert lazy.logit_scale.item() == 2.5 and torch.equal(lazy.gamma, 1e-6 * torch.ones(4))
-    assert all(torch.equal(a, b) for a, b in zip(lazy.state_dict().values(),
-                                                 normal.state_dict().values()))
+    assert_same_state(lazy, normal)
     with fit.meta_init():       # torch.empty in __init__ is no value: still refused
         lazy = BuiltValues(empty=True)
     with pytest.raises(RuntimeError, match="no init code wrote 1 tensor.*never"):
@@ -535,8 +576,7 @@ def test_hf_clip_materialize_keeps_logit_scale():
     with pytest.warns(UserWarning, match="logit_scale"):
         fit.materialize_(lazy, seed=0)
     assert lazy.logit_scale.item() == pytest.approx(cfg.logit_scale_init_value)
-    assert all(torch.equal(a, b) for a, b in zip(lazy.state_dict().values(),
-                                                 normal.state_dict().values()))
+    assert_same_state(lazy, normal)
 
 
 # ---- order independence ---------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """``init_``: a whole model initialized by its own init code (or the
 ``"torch"``/``"hf"`` rules, or a callable), plus ``rules=`` by name.
 """
+import contextlib
 import fnmatch
 import sys
 import warnings
@@ -36,7 +37,13 @@ def _torch_defaults(model):
     for m in _post_order(model):
         fn = getattr(m, "reset_parameters", None) or getattr(m, "_reset_parameters", None)
         if callable(fn):
-            fn()
+            with _in_module(m, model):
+                fn()
+
+
+def _in_module(m, model):
+    router = _Router.active
+    return router.in_module(m, model) if router is not None else contextlib.nullcontext()
 
 
 def _hf_model(model):
@@ -59,10 +66,30 @@ def _hf_own(model):
         m.__dict__.pop("_is_hf_initialized", None)
     for t in list(hf.parameters()) + list(hf.buffers()):
         t.__dict__.pop("_is_hf_initialized", None)
-    if hasattr(hf, "initialize_weights"):       # transformers >= 4.50
-        hf.initialize_weights()
-    else:                                       # older: what its init_weights applies
-        hf.apply(hf._initialize_weights)
+    # each (sub-)model's _init_weights(module) runs as that module's init code
+    base = sys.modules["transformers"].PreTrainedModel
+    models = [m for m in hf.modules() if isinstance(m, base)]
+    saved = [(m, m.__dict__.get("_init_weights")) for m in models]
+    for m in models:
+        m._init_weights = _as_module_init(m._init_weights, model)
+    try:
+        if hasattr(hf, "initialize_weights"):       # transformers >= 4.50
+            hf.initialize_weights()
+        else:                                       # older: what its init_weights applies
+            hf.apply(hf._initialize_weights)
+    finally:
+        for m, own in saved:
+            if own is None:
+                del m._init_weights
+            else:
+                m._init_weights = own
+
+
+def _as_module_init(init_weights, model):
+    def run(module, *args, **kwargs):
+        with _in_module(module, model):
+            return init_weights(module, *args, **kwargs)
+    return run
 
 
 def _is_norm(m):

@@ -14,6 +14,7 @@ from .. import _core, _registry
 from .._fans import compute_fans
 from ._fill_tensor import _fill
 from ._parametrized import computed_values, fill_parametrized
+from ._names import _wrapper_paths, canonical_name
 from ._targets import _block_of, _storage_key, _targets
 from ._tensors import _is_dtensor, _touched, as_array
 
@@ -58,6 +59,9 @@ class _Router(TorchFunctionMode):
         self.parametrized = {}  # id -> a parametrized tensor's computed value
         self.in_rule = None
         self.reports = []
+        self.module_names = None  # id -> canonical path, when a module's init runs
+        self.current = None       # the path of the module whose init code runs
+        self.draws = {}           # path -> random factory calls so far
 
     # -- locating a tensor ------------------------------------------------------
     def locate(self, t):
@@ -106,6 +110,53 @@ class _Router(TorchFunctionMode):
             yield
         finally:
             self.passthrough -= 1
+
+    @contextlib.contextmanager
+    def in_module(self, module, model):
+        """The init code of ``module`` runs: torch.rand/randn draws in it
+        are named by its canonical path."""
+        if self.module_names is None:
+            wrappers = _wrapper_paths(model)
+            self.module_names = {id(m): canonical_name(p, wrappers)
+                                 for p, m in model.named_modules(remove_duplicate=False)}
+        saved = self.current
+        self.current = self.module_names.get(id(module), saved)
+        try:
+            yield
+        finally:
+            self.current = saved
+
+    def _factory(self, func, args, kwargs):
+        """torch.rand/randn (and their _like) inside a module's init code (an
+        SSM's dt_proj bias): a fastinit draw on the stream
+        '<module path>#<k>:<function>', the module's k-th such draw, so it is
+        as reproducible and order-independent as a parameter's fill; None
+        when the call asks for what fastinit does not draw (other dtypes,
+        devices or arguments)."""
+        kwargs = dict(kwargs)
+        kwargs.pop("generator", None)       # replaced, as for the init functions
+        grad = kwargs.pop("requires_grad", False)
+        if func in (torch.rand_like, torch.randn_like):
+            like = args[0]
+            size = tuple(like.shape)
+            dtype = kwargs.pop("dtype", None) or like.dtype
+            device = kwargs.pop("device", None) or like.device
+            kwargs.pop("memory_format", None)
+        else:
+            size = args[0] if len(args) == 1 and not isinstance(args[0], int) else args
+            size = kwargs.pop("size", size)
+            dtype = kwargs.pop("dtype", None) or torch.get_default_dtype()
+            device = kwargs.pop("device", None)
+        if (kwargs or dtype not in _FLOATS
+                or (device is not None and torch.device(device).type != "cpu")):
+            return None
+        k = self.draws.get(self.current, 0)
+        self.draws[self.current] = k + 1
+        with self.passing():
+            out = torch.empty(tuple(int(n) for n in size), dtype=dtype)
+            _fill(out, _FACTORIES[func], (0.0, 1.0), {}, self.seed,
+                  f"{self.current}#{k}:{func.__name__}")
+        return out.requires_grad_() if grad else out
 
     def watch_parametrized(self, model):
         """Under parametrize.cached(): see _parametrized.computed_values."""
@@ -240,6 +291,10 @@ class _Router(TorchFunctionMode):
             routed = self._copy_of_scratch(args[0], args[1])
             if routed is not None:
                 return routed
+        if func in _FACTORIES and self.current is not None:
+            out = self._factory(func, args, kwargs)
+            if out is not None:
+                return out
         if func in _UNROUTABLE:
             return self.report(f"{getattr(func, '__name__', func)} draws random numbers "
                                f"that no parameter's fill routes",
@@ -273,6 +328,9 @@ _TENSOR_METHODS = {
     torch.Tensor.uniform_: ("uniform_", (("from", 0.0), ("to", 1.0))),
     torch.Tensor.normal_: ("normal_", (("mean", 0.0), ("std", 1.0))),
 }
+# Random factories drawn by fastinit inside a module's init code (see _factory).
+_FACTORIES = {torch.rand: "uniform_", torch.rand_like: "uniform_", torch.randn: "normal_",
+              torch.randn_like: "normal_"}
 # Random draws fastinit cannot route: reported, never silently left to PyTorch.
 _UNROUTABLE = frozenset(f for f in (
     torch.Tensor.random_, torch.Tensor.bernoulli_, torch.Tensor.exponential_,
