@@ -87,12 +87,34 @@ def test_bad_tensors_raise_clear_errors():
         fit.normal_(torch.zeros(3, dtype=torch.int64), seed=0)
     with pytest.raises(TypeError, match="torch.Tensor"):
         fit.as_array(np.zeros(3))
-    with pytest.raises(TypeError, match="torch.Generator"):
-        fit.normal_(torch.empty(3), generator=torch.Generator())
+    with pytest.raises(TypeError, match="generator must be a torch.Generator"):
+        fit.normal_(torch.empty(3), generator=np.random.default_rng(0))
+    with pytest.raises(TypeError, match="not both"):
+        fit.normal_(torch.empty(3), generator=torch.Generator(), seed=1)
     with pytest.raises(ValueError, match="std"):
         fit.normal_(torch.empty(3), std=-1.0, seed=0)
     with pytest.raises(ValueError, match="zero stride"):
         fit.normal_(torch.empty(1, 3).expand(4, 3), seed=0)
+
+
+def test_torch_s_generator_seeds_the_drop_in_as_it_seeds_torch_nn_init():
+    # no seed: one 63-bit draw from PyTorch's generator (generator=, else the
+    # default one) is the seed, so torch.manual_seed makes it reproducible
+    g = torch.Generator().manual_seed(42)
+    a = fit.trunc_normal_(torch.empty(50), generator=g)
+    torch.manual_seed(42)
+    b = fit.trunc_normal_(torch.empty(50))
+    assert torch.equal(a, b)
+    seed = int(torch.empty((), dtype=torch.int64).random_(
+        generator=torch.Generator().manual_seed(42)))
+    assert np.array_equal(a.numpy(), ref("trunc_normal_", (50,), 0.0, 1.0, -2.0, 2.0,
+                                         name=0, seed=seed))
+    c = fit.trunc_normal_(torch.empty(50), generator=g)     # g has moved on
+    assert not torch.equal(a, c)
+    state = torch.get_rng_state()
+    fit.zeros_(torch.empty(3))                              # nothing random: no draw
+    fit.normal_(torch.empty(3), seed=5)                     # a seed given: no draw
+    assert torch.equal(state, torch.get_rng_state())
 
 
 def test_fastinit_generator_drives_the_drop_in():
@@ -300,6 +322,19 @@ def test_same_seed_same_values_other_seed_other_values():
     a, b, c = (fit.init_(Net(), seed=s).state_dict() for s in (1, 1, 2))
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert not torch.equal(a["blocks.0.fc.weight"], c["blocks.0.fc.weight"])
+
+
+def test_without_a_seed_init_follows_torch_manual_seed():
+    def unseeded(s):
+        net = Net()             # (its construction draws from torch's generator too)
+        torch.manual_seed(s)
+        return fit.init_(net).state_dict()
+    a, b, c = unseeded(1), unseeded(1), unseeded(2)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not torch.equal(a["blocks.0.fc.weight"], c["blocks.0.fc.weight"])
+    torch.manual_seed(1)
+    seed = int(torch.empty((), dtype=torch.int64).random_())
+    assert all(torch.equal(v, fit.init_(Net(), seed=seed).state_dict()[k]) for k, v in a.items())
 
 
 class Custom(nn.Module):

@@ -11,7 +11,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from .. import _core, _registry
-from ._nn_init import fill_, normal_, ones_, zeros_
+from ._nn_init import _torch_seed, fill_, normal_, ones_, zeros_
 from ._router import _patch_init_functions, _Router
 from ._tensors import _is_meta
 
@@ -187,6 +187,8 @@ def init_(model, seed=None, rules=None, *, base="own", initializer_range=None,
     stripped; tied parameters share the first name): values depend on
     ``(seed, name, scheme)`` only, not on other layers, the vocabulary size of
     the embedding next door, wrappers or the order of the init code.
+    ``seed=None`` draws the seed from PyTorch's default generator (so
+    ``torch.manual_seed`` decides it, on every rank alike).
 
     base: ``"own"`` -- the model's own init code: transformers' ``_init_weights``
     for a ``PreTrainedModel``, each module's ``reset_parameters()`` otherwise;
@@ -207,7 +209,8 @@ def init_(model, seed=None, rules=None, *, base="own", initializer_range=None,
     Inside, every ``torch.nn.init`` function (also transformers' and the ones
     bound by name in torch's modules), ``Tensor.uniform_``/``normal_`` and the
     ``fastinit.torch`` functions called without seed/stream fill through
-    fastinit.  A random draw that cannot be routed (``torch.randn``, a fill
+    fastinit, and so are ``torch.rand``/``randn`` inside a module's own init
+    code.  A random draw that cannot be routed (``torch.randint``, a fill
     of a tensor that is no parameter or buffer -- e.g. the scratch of an
     orthogonal init written by hand) raises RuntimeError (``unrouted="raise"``)
     or warns ``UnroutedInitWarning`` and lets PyTorch draw it
@@ -238,7 +241,7 @@ def init_(model, seed=None, rules=None, *, base="own", initializer_range=None,
         run_base = _hf_own if _hf_model(model) is not None else _torch_defaults
     else:
         run_base = base
-    router = _Router(model, seed, unrouted)
+    router = _Router(model, _torch_seed(None) if seed is None else seed, unrouted)
     for tgt in router.order:
         if _is_meta(tgt.tensor):
             raise ValueError(f"{tgt.name} is on the meta device: use "

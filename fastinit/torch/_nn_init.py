@@ -14,33 +14,40 @@ from ._router import _FLOATS, _ORIGINALS, _Router
 from ._tensors import _is_dtensor
 
 
-def _torch_generator_error():
-    return TypeError("generator: a torch.Generator cannot drive fastinit's fills; pass "
-                     "seed= and stream= (or a fastinit.Generator as generator=)")
+def _torch_seed(generator):
+    """A seed drawn from PyTorch's generator (63 bits: int64's random_), so
+    that torch.manual_seed makes an unseeded fill reproducible, as it makes
+    torch.nn.init's."""
+    return int(torch.empty((), dtype=torch.int64).random_(generator=generator))
 
 
 def _init(tensor, scheme, args, generator, seed, stream, kwargs=None):
     """The drop-in functions' common body: route through an active ``init_``
-    (when seed, stream and generator are all left out), else fill directly."""
+    (when seed, stream and generator are all left out), else fill directly,
+    with ``seed=None`` drawn from the torch.Generator given or PyTorch's
+    default one."""
     kwargs = kwargs or {}
     router = _Router.active
     if router is not None and seed is None and stream is None:
         return router.fill(tensor, scheme, args, kwargs)
+    random = _registry.is_random(scheme)
     if generator is not None:
-        if not isinstance(generator, Generator):
-            if isinstance(generator, torch.Generator):
-                raise _torch_generator_error()
-            raise TypeError(f"generator must be a fastinit.Generator or None, got "
-                            f"{type(generator).__name__}")
+        if not isinstance(generator, (Generator, torch.Generator)):
+            raise TypeError(f"generator must be a torch.Generator, a fastinit.Generator "
+                            f"or None, got {type(generator).__name__}")
         if seed is not None or stream is not None:
             raise TypeError("give generator= or seed=/stream=, not both")
-        if not _registry.is_random(scheme):
+        if not random:
             return _fill(tensor, scheme, args, kwargs, None, 0)
+        if isinstance(generator, torch.Generator):
+            return _fill(tensor, scheme, args, kwargs, _torch_seed(generator), 0)
         seed = generator.seed
         stream = _core.stream_id(f"{generator.name}#{generator.calls}")
         out = _fill(tensor, scheme, args, kwargs, seed, stream)
         generator.calls += 1
         return out
+    if seed is None and random:
+        seed = _torch_seed(None)
     return _fill(tensor, scheme, args, kwargs, seed, 0 if stream is None else stream)
 
 
