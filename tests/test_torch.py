@@ -394,15 +394,6 @@ def test_random_factories_in_a_module_s_init_are_fastinit_draws():
     assert torch.equal(lazy["a"].w, m["a"].w)
 
 
-def test_hf_mamba_dt_init_is_routed():
-    transformers = pytest.importorskip("transformers")
-    cfg = transformers.MambaConfig(hidden_size=16, num_hidden_layers=1, vocab_size=20,
-                                   state_size=4)
-    m = init_and_materialize(lambda: transformers.MambaForCausalLM(cfg), 0, untouched="raise")
-    dt = torch.nn.functional.softplus(m.backbone.layers[0].mixer.dt_proj.bias)
-    assert cfg.time_step_floor <= dt.min() and dt.max() <= cfg.time_step_max * 1.0001
-
-
 @pytest.mark.parametrize("how", ["randint", "scratch"])
 def test_unroutable_draws_are_reported(how):
     with pytest.raises(RuntimeError, match="cannot make it a fill"):
@@ -490,21 +481,6 @@ def test_fills_of_a_parametrized_weight_set_its_originals(how, tmp_path):
     saved = safetensors.load_file(tmp_path / "init.safetensors")
     assert saved.keys() == m.state_dict().keys()
     assert all(torch.equal(saved[k], v) for k, v in m.state_dict().items())
-
-
-def test_hf_wav2vec2_weight_norm_positional_conv():
-    transformers = pytest.importorskip("transformers")
-    cfg = transformers.Wav2Vec2Config(
-        hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
-        conv_dim=(8, 8), conv_stride=(5, 2), conv_kernel=(10, 3), num_conv_pos_embeddings=8,
-        num_conv_pos_embedding_groups=2, vocab_size=10)
-    m = init_and_materialize(lambda: transformers.Wav2Vec2ForCTC(cfg), 0, untouched="raise")
-    # _init_weights' last fill of the positional conv's weight is its Conv1d
-    # branch, kaiming_normal_, on the unparametrized name
-    conv = m.wav2vec2.encoder.pos_conv_embed.conv
-    name = "wav2vec2.encoder.pos_conv_embed.conv.weight"
-    expect = ref("kaiming_normal_", tuple(conv.weight.shape), name=name)
-    assert np.array_equal(conv.parametrizations.weight.original1.detach().numpy(), expect)
 
 
 def test_untouched_parameters_are_reported_and_rules_fill_them():
@@ -595,23 +571,6 @@ def test_materialize_keeps_the_values_small_parameters_are_built_with():
         lazy = BuiltValues(empty=True)
     with pytest.raises(RuntimeError, match="no init code wrote 1 tensor.*never"):
         fit.materialize_(lazy, seed=1)
-
-
-def test_hf_clip_materialize_keeps_logit_scale():
-    transformers = pytest.importorskip("transformers")
-    small = dict(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                 intermediate_size=32)
-    cfg = transformers.CLIPConfig(
-        text_config=dict(small, vocab_size=50, max_position_embeddings=8),
-        vision_config=dict(small, image_size=16, patch_size=8))
-    with pytest.warns(UserWarning, match="logit_scale"):
-        normal = fit.init_(transformers.CLIPModel(cfg), seed=0)
-    with fit.meta_init():
-        lazy = transformers.CLIPModel(cfg)
-    with pytest.warns(UserWarning, match="logit_scale"):
-        fit.materialize_(lazy, seed=0)
-    assert lazy.logit_scale.item() == pytest.approx(cfg.logit_scale_init_value)
-    assert_same_state(lazy, normal)
 
 
 # ---- order independence ---------------------------------------------------------------------
@@ -710,6 +669,47 @@ def test_hf_gpt2_conv1d_in_out_layout():
     name = "transformer.h.1.attn.c_proj.weight"
     assert np.array_equal(m.get_parameter(name).detach().numpy(),
                           ref("normal_", (32, 32), 0.0, std, name=name))
+
+
+def test_hf_mamba_dt_init_is_routed():
+    transformers = pytest.importorskip("transformers")
+    cfg = transformers.MambaConfig(hidden_size=16, num_hidden_layers=1, vocab_size=20,
+                                   state_size=4)
+    m = init_and_materialize(lambda: transformers.MambaForCausalLM(cfg), 0, untouched="raise")
+    dt = torch.nn.functional.softplus(m.backbone.layers[0].mixer.dt_proj.bias)
+    assert cfg.time_step_floor <= dt.min() and dt.max() <= cfg.time_step_max * 1.0001
+
+
+def test_hf_wav2vec2_weight_norm_positional_conv():
+    transformers = pytest.importorskip("transformers")
+    cfg = transformers.Wav2Vec2Config(
+        hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+        conv_dim=(8, 8), conv_stride=(5, 2), conv_kernel=(10, 3), num_conv_pos_embeddings=8,
+        num_conv_pos_embedding_groups=2, vocab_size=10)
+    m = init_and_materialize(lambda: transformers.Wav2Vec2ForCTC(cfg), 0, untouched="raise")
+    # _init_weights' last fill of the positional conv's weight is its Conv1d
+    # branch, kaiming_normal_, on the unparametrized name
+    conv = m.wav2vec2.encoder.pos_conv_embed.conv
+    name = "wav2vec2.encoder.pos_conv_embed.conv.weight"
+    expect = ref("kaiming_normal_", tuple(conv.weight.shape), name=name)
+    assert np.array_equal(conv.parametrizations.weight.original1.detach().numpy(), expect)
+
+
+def test_hf_clip_materialize_keeps_logit_scale():
+    transformers = pytest.importorskip("transformers")
+    small = dict(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                 intermediate_size=32)
+    cfg = transformers.CLIPConfig(
+        text_config=dict(small, vocab_size=50, max_position_embeddings=8),
+        vision_config=dict(small, image_size=16, patch_size=8))
+    with pytest.warns(UserWarning, match="logit_scale"):
+        normal = fit.init_(transformers.CLIPModel(cfg), seed=0)
+    with fit.meta_init():
+        lazy = transformers.CLIPModel(cfg)
+    with pytest.warns(UserWarning, match="logit_scale"):
+        fit.materialize_(lazy, seed=0)
+    assert lazy.logit_scale.item() == pytest.approx(cfg.logit_scale_init_value)
+    assert_same_state(lazy, normal)
 
 
 # ---- references bound before init_ ran ----------------------------------------------------------
