@@ -2,6 +2,7 @@
 materialization, order independence, seed checkpoints."""
 import inspect
 import math
+import weakref
 
 import numpy as np
 import pytest
@@ -569,6 +570,10 @@ def test_materialize_keeps_the_values_small_parameters_are_built_with():
     assert_same_state(lazy, normal)
     with fit.meta_init():       # torch.empty in __init__ is no value: still refused
         lazy = BuiltValues(empty=True)
+        # a freed empty's address must not pass for a value's: empties are
+        # held while meta_init runs, so no later tensor can take their place
+        scratch = weakref.ref(torch.empty(4))
+        assert scratch() is not None
     with pytest.raises(RuntimeError, match="no init code wrote 1 tensor.*never"):
         fit.materialize_(lazy, seed=1)
 

@@ -42,18 +42,21 @@ _BUILT_MAX = 1 << 16
 class _MetaNoops(TorchFunctionMode):
     """Random fills of meta tensors do nothing -- and skip PyTorch's Python
     meta kernels, whose first call imports for seconds.  Records the storage
-    of each new empty CPU tensor: a parameter made from one holds no value."""
+    of each new small empty CPU tensor: a parameter made from one holds no
+    value.  The tensors are held until meta_init ends, so that no later
+    tensor (a torch.tensor(2.6592)) can reuse a freed one's address."""
 
     def __init__(self):
         super().__init__()
-        self.empties = set()
+        self.empties = {}       # storage address -> the empty tensor
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         if func in _META_NOOPS and args and _is_meta(args[0]):
             return args[0]
         out = func(*args, **(kwargs or {}))
-        if func in _EMPTIES and isinstance(out, torch.Tensor) and not out.is_meta:
-            self.empties.add(out.untyped_storage().data_ptr())
+        if (func in _EMPTIES and isinstance(out, torch.Tensor) and not out.is_meta
+                and out.numel() <= _BUILT_MAX):
+            self.empties[out.untyped_storage().data_ptr()] = out
         return out
 
 
