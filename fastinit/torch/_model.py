@@ -37,13 +37,13 @@ def _torch_defaults(model):
     for m in _post_order(model):
         fn = getattr(m, "reset_parameters", None) or getattr(m, "_reset_parameters", None)
         if callable(fn):
-            with _in_module(m, model):
+            with _in_module(m):
                 fn()
 
 
-def _in_module(m, model):
+def _in_module(m):
     router = _Router.active
-    return router.in_module(m, model) if router is not None else contextlib.nullcontext()
+    return router.in_module(m) if router is not None else contextlib.nullcontext()
 
 
 def _hf_model(model):
@@ -87,7 +87,7 @@ def _hf_own(model):
 
 def _as_module_init(init_weights, model):
     def run(module, *args, **kwargs):
-        with _in_module(module, model):
+        with _in_module(module):
             return init_weights(module, *args, **kwargs)
     return run
 
@@ -255,7 +255,7 @@ def init_(model, seed=None, rules=None, *, base="own", initializer_range=None,
     _Router.active = router
     try:
         with torch.no_grad(), _patch_init_functions(), router, parametrize.cached():
-            router.watch_parametrized(model)
+            router.watch_parametrized()
             run_base(model)
             for tgt in router.order:
                 if tgt.rule is not None:

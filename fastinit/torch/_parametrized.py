@@ -9,15 +9,15 @@ from torch.nn.utils import parametrize
 
 from .. import _registry
 from ._fill_tensor import _fill
-from ._names import _wrapper_paths, canonical_name
+from ._names import canonical_name
 
 
-def computed_values(model):
+def computed_values(model, wrappers):
     """{id: (value, name, ParametrizationList)} of each parametrized tensor,
     read under ``parametrize.cached()``, where ``module.weight`` is one
     tensor until the cache ends; named as it is without its parametrization
-    (``conv.weight``, not ``conv.parametrizations.weight``)."""
-    wrappers = _wrapper_paths(model)
+    (``conv.weight``, not ``conv.parametrizations.weight``); ``wrappers``:
+    the model's wrapper paths."""
     out = {}
     for path, m in model.named_modules():
         if parametrize.is_parametrized(m):

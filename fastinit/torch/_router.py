@@ -52,7 +52,9 @@ class _Router(TorchFunctionMode):
         super().__init__()
         self.seed = _core.check_seed(seed)
         self.unrouted = _core._choice("unrouted", unrouted, ("raise", "warn"))
-        self.by_storage, self.order = _targets(model)
+        self.model = model
+        self.wrappers = _wrapper_paths(model)
+        self.by_storage, self.order = _targets(model, self.wrappers)
         self.by_id = {id(t.tensor): t for t in self.order}
         self.passthrough = 0
         self.scratch = {}       # id -> a random fill of a tensor that is no target's
@@ -96,11 +98,8 @@ class _Router(TorchFunctionMode):
                                f"to let PyTorch draw it (not reproducible by fastinit)")
         warnings.warn(f"fastinit.torch.init_: {what}; left to PyTorch's generator",
                       UnroutedInitWarning, stacklevel=4)
-        self.passthrough += 1
-        try:
+        with self.passing():
             return fallback()
-        finally:
-            self.passthrough -= 1
 
     @contextlib.contextmanager
     def passing(self):
@@ -112,13 +111,12 @@ class _Router(TorchFunctionMode):
             self.passthrough -= 1
 
     @contextlib.contextmanager
-    def in_module(self, module, model):
+    def in_module(self, module):
         """The init code of ``module`` runs: torch.rand/randn draws in it
         are named by its canonical path."""
         if self.module_names is None:
-            wrappers = _wrapper_paths(model)
-            self.module_names = {id(m): canonical_name(p, wrappers)
-                                 for p, m in model.named_modules(remove_duplicate=False)}
+            self.module_names = {id(m): canonical_name(p, self.wrappers) for p, m
+                                 in self.model.named_modules(remove_duplicate=False)}
         saved = self.current
         self.current = self.module_names.get(id(module), saved)
         try:
@@ -158,10 +156,10 @@ class _Router(TorchFunctionMode):
                   f"{self.current}#{k}:{func.__name__}")
         return out.requires_grad_() if grad else out
 
-    def watch_parametrized(self, model):
+    def watch_parametrized(self):
         """Under parametrize.cached(): see _parametrized.computed_values."""
         with self.passing():
-            self.parametrized = computed_values(model)
+            self.parametrized = computed_values(self.model, self.wrappers)
 
     # -- a fill by a torch.nn.init name ------------------------------------------
     def fill(self, tensor, scheme, args, kwargs, original=None):
@@ -175,11 +173,8 @@ class _Router(TorchFunctionMode):
             # a constant of an integer or bool buffer (a step counter): nothing
             # random to route, and fastinit's kernels do not fill that dtype
             return self._passthrough_fill(tensor, scheme, args, kwargs)
-        self.passthrough += 1
-        try:
+        with self.passing():
             loc = self.locate(tensor)
-        finally:
-            self.passthrough -= 1
         random = _registry.is_random(scheme)
         if loc is None:
             if not random:
@@ -194,16 +189,13 @@ class _Router(TorchFunctionMode):
             # a tied parameter is filled once, by the first module that owns it
             # (as in construction, where tying keeps the first module's values)
             return tensor
-        self.passthrough += 1
-        try:
+        with self.passing():
             if block is None:
                 _fill(tensor, scheme, args, kwargs, self.seed, tgt.name)
                 tgt.written = True
             else:
                 self._fill_block(tgt, tensor, block, scheme, args, kwargs)
                 tgt.wrote_block(tensor.numel())
-        finally:
-            self.passthrough -= 1
         tgt.fills.append(scheme)
         return tensor
 
@@ -242,12 +234,9 @@ class _Router(TorchFunctionMode):
 
     def _passthrough_fill(self, tensor, scheme, args, kwargs):
         """PyTorch's own deterministic fill, marking what it writes."""
-        self.passthrough += 1
-        try:
+        with self.passing():
             loc = self.locate(tensor)
             _ORIGINALS[scheme](tensor, *args, **kwargs)
-        finally:
-            self.passthrough -= 1
         _mark_written(loc, tensor)
         return tensor
 

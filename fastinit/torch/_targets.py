@@ -2,7 +2,7 @@
 the blocks of them (slices, rows) that init code fills.
 """
 from .. import _core
-from ._names import _wrapper_paths, canonical_name
+from ._names import canonical_name
 from ._tensors import _is_dtensor
 
 
@@ -35,10 +35,10 @@ def _storage_key(t):
     return t.untyped_storage().data_ptr()
 
 
-def _targets(model):
+def _targets(model, wrappers):
     """{storage pointer: [_Target]} and the ordered list of targets, one per
-    distinct tensor (tied parameters: one target, the first name)."""
-    wrappers = _wrapper_paths(model)
+    distinct tensor (tied parameters: one target, the first name);
+    ``wrappers``: the model's wrapper paths (_wrapper_paths)."""
     by_id, order = {}, []
     items = [(n, t, False) for n, t in model.named_parameters(remove_duplicate=False)]
     items += [(n, t, True) for n, t in model.named_buffers(remove_duplicate=False)]
