@@ -71,7 +71,7 @@ def _hf_own(model):
     models = [m for m in hf.modules() if isinstance(m, base)]
     saved = [(m, m.__dict__.get("_init_weights")) for m in models]
     for m in models:
-        m._init_weights = _as_module_init(m._init_weights, model)
+        m._init_weights = _as_module_init(m._init_weights)
     try:
         if hasattr(hf, "initialize_weights"):       # transformers >= 4.50
             hf.initialize_weights()
@@ -85,7 +85,7 @@ def _hf_own(model):
                 m._init_weights = own
 
 
-def _as_module_init(init_weights, model):
+def _as_module_init(init_weights):
     def run(module, *args, **kwargs):
         with _in_module(module):
             return init_weights(module, *args, **kwargs)
